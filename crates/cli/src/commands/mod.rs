@@ -1,0 +1,34 @@
+//! One module per subcommand.
+
+mod build;
+mod capabilities;
+mod run;
+mod serve;
+mod up;
+
+use clap::Subcommand;
+
+/// The subcommands.
+#[derive(Subcommand)]
+pub(crate) enum Command {
+    /// Run a command component (wasi:cli/command) or a WASI preview 1 module.
+    Run(run::RunCommand),
+    /// Serve one wasi:http/proxy component on every path.
+    Serve(serve::ServeCommand),
+    /// Run an application from its manifest (kiln.toml or spin.toml).
+    Up(up::UpCommand),
+    /// Run the build command of each component of an application.
+    Build(build::BuildCommand),
+}
+
+impl Command {
+    /// Runs the subcommand; returns the process exit code.
+    pub(crate) async fn run(self) -> anyhow::Result<i32> {
+        match self {
+            Command::Run(c) => c.run().await,
+            Command::Serve(c) => c.run().await,
+            Command::Up(c) => c.run().await,
+            Command::Build(c) => c.run(),
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! `kiln up`: load an app from its manifest and serve its HTTP triggers.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::Args;
+use kiln_manifest::LoadedManifest;
+use kiln_runtime::{LoadedApp, Runtime, RuntimeOptions};
+use kiln_trigger::http::{serve, RequestHandler, ServerOptions};
+use tokio::net::TcpListener;
+
+#[derive(Args)]
+pub(crate) struct UpCommand {
+    /// The manifest, or a directory holding kiln.toml or spin.toml.
+    #[arg(short = 'f', long = "from", default_value = ".")]
+    manifest: PathBuf,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Run the components' build commands first.
+    #[arg(long)]
+    build: bool,
+}
+
+impl UpCommand {
+    pub(crate) async fn run(self) -> anyhow::Result<i32> {
+        let loaded = LoadedManifest::load(&self.manifest)?;
+        print_warnings(&loaded.warnings);
+        let app = loaded.app;
+        if self.build {
+            kiln_build::build_app(&app)?;
+        }
+        if app.http_triggers.is_empty() {
+            anyhow::bail!(
+                "{}: the app has no [[trigger.http]]: nothing to serve",
+                app.manifest_path.display()
+            );
+        }
+        let state_dir = app.base_dir.join(".kiln");
+        let runtime = Runtime::new(&RuntimeOptions::default())?;
+        let app = LoadedApp::load(&runtime, app, &state_dir)?;
+        let handler = Arc::new(RequestHandler::for_app(&app)?);
+        let listener = bind(self.listen).await?;
+        let base_url = format!("http://{}", listener.local_addr()?);
+        println!("Serving {base_url}");
+        println!("Available Routes:");
+        for (component, route) in handler.router().routes() {
+            println!("  {component}: {base_url}{route}");
+        }
+        serve_until_stopped(listener, handler).await
+    }
+}
+
+/// Binds `addr`, saying what to do when the port is taken.
+pub(crate) async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr}: is another server using it? choose another with --listen")
+    })
+}
+
+/// Serves until SIGINT or SIGTERM, then drains in-flight requests; exits 0.
+pub(crate) async fn serve_until_stopped(
+    listener: TcpListener,
+    handler: Arc<RequestHandler>,
+) -> anyhow::Result<i32> {
+    serve(
+        listener,
+        handler,
+        ServerOptions::default(),
+        crate::signals::shutdown(),
+    )
+    .await?;
+    Ok(0)
+}
+
+/// Prints manifest warnings on stderr.
+pub(crate) fn print_warnings(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
+    }
+}

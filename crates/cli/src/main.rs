@@ -1,0 +1,52 @@
+//! The `kiln` command line.
+
+mod commands;
+mod signals;
+
+use clap::Parser;
+
+/// Run WebAssembly components as serverless apps.
+#[derive(Parser)]
+#[command(name = "kiln", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: commands::Command,
+}
+
+fn main() {
+    init_logging();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(e) => exit_with_error(&anyhow::Error::from(e).context("starting the async runtime")),
+    };
+    match runtime.block_on(cli.command.run()) {
+        Ok(code) => std::process::exit(code),
+        Err(e) => exit_with_error(&e),
+    }
+}
+
+/// Logs to stderr; `KILN_LOG` (or `RUST_LOG`) overrides the default level.
+fn init_logging() {
+    let filter = std::env::var("KILN_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn".to_string());
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+/// Prints the error and its causes, numbered, then exits 1.
+fn exit_with_error(error: &anyhow::Error) -> ! {
+    eprintln!("Error: {error}");
+    let causes: Vec<_> = error.chain().skip(1).collect();
+    if !causes.is_empty() {
+        eprintln!("\nCaused by:");
+        for (i, cause) in causes.iter().enumerate() {
+            eprintln!("  {i}: {cause}");
+        }
+    }
+    std::process::exit(1);
+}

@@ -1,0 +1,26 @@
+//! End-to-end tests: each starts the real `kiln` binary and talks to it over stdio or HTTP.
+
+mod build;
+mod example;
+mod run;
+mod serve;
+mod up;
+mod util;
+
+#[test]
+fn every_guest_has_a_test() {
+    // Each guest must be used by at least one test module; a new guest without a test fails here.
+    let sources = [
+        include_str!("run.rs"),
+        include_str!("serve.rs"),
+        include_str!("up.rs"),
+        include_str!("build.rs"),
+    ]
+    .concat();
+    for guest in kiln_test_guests::ALL {
+        assert!(
+            sources.contains(&guest.to_uppercase()),
+            "guest {guest} is not used by any test"
+        );
+    }
+}

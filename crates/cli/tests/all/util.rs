@@ -1,0 +1,240 @@
+//! Starting `kiln` and talking HTTP to it.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+
+/// The `kiln` binary under test.
+pub(crate) fn kiln() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kiln"));
+    command
+        .env("KILN_CACHE_DIR", shared_cache_dir())
+        .env_remove("KILN_LOG")
+        .env_remove("RUST_LOG");
+    command
+}
+
+/// One compile cache for the whole test run, so each guest compiles once.
+pub(crate) fn shared_cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("kiln-cache")
+}
+
+/// Runs `kiln` to completion with `args`.
+pub(crate) fn kiln_output(args: &[&str]) -> Output {
+    kiln()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("running kiln")
+}
+
+/// A running `kiln up` or `kiln serve`, killed when dropped.
+pub(crate) struct Server {
+    child: Child,
+    /// `http://127.0.0.1:PORT`.
+    pub(crate) url: String,
+    /// Everything printed on stdout up to and including the routes.
+    pub(crate) banner: Vec<String>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl Server {
+    /// Starts `kiln ARGS --listen 127.0.0.1:0` and waits for its `Serving` line.
+    pub(crate) fn start(args: &[&str]) -> Server {
+        Self::start_with(kiln(), args)
+    }
+
+    /// Like [`Server::start`] with a prepared command (extra environment).
+    pub(crate) fn start_with(mut command: Command, args: &[&str]) -> Server {
+        let mut child = command
+            .args(args)
+            .args(["--listen", "127.0.0.1:0"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("starting kiln");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err_pipe = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err_pipe.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut banner = Vec::new();
+        let mut url = None;
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while url.is_none() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(rest) = line.strip_prefix("Serving ") {
+                        url = Some(rest.trim().to_string());
+                    }
+                    banner.push(line);
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    panic!(
+                        "kiln did not start serving; stderr:\n{}",
+                        stderr.lock().unwrap()
+                    );
+                }
+            }
+        }
+        // Collect the route listing that follows, briefly.
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            banner.push(line);
+        }
+        std::thread::spawn(move || while rx.recv().is_ok() {});
+        Server {
+            child,
+            url: url.unwrap(),
+            banner,
+            stderr,
+        }
+    }
+
+    /// What kiln has printed on stderr so far.
+    pub(crate) fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Sends a request; `headers` are added as given.
+    pub(crate) async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> Response {
+        request(&self.url, method, path, headers, body).await
+    }
+
+    /// `GET path`.
+    pub(crate) async fn get(&self, path: &str) -> Response {
+        self.request("GET", path, &[], "").await
+    }
+
+    /// The process, to signal it.
+    pub(crate) fn child(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub(crate) struct Response {
+    pub(crate) status: u16,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: String,
+}
+
+impl Response {
+    /// The lines of the body that start with `prefix`, without it.
+    pub(crate) fn lines_with(&self, prefix: &str) -> Vec<String> {
+        self.body
+            .lines()
+            .filter_map(|l| l.strip_prefix(prefix))
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The value the echo guest reports for request header `name`.
+    pub(crate) fn echoed_header(&self, name: &str) -> Option<String> {
+        self.lines_with("header: ")
+            .into_iter()
+            .find_map(|l| l.strip_prefix(&format!("{name}: ")).map(str::to_string))
+    }
+}
+
+/// One HTTP/1.1 request over a fresh connection.
+pub(crate) async fn request(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
+    let authority = base.trim_start_matches("http://").to_string();
+    let stream = tokio::net::TcpStream::connect(&authority)
+        .await
+        .expect("connecting to kiln");
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("HTTP handshake");
+    tokio::spawn(connection);
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header("host", &authority);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let request = builder
+        .body(Full::new(Bytes::from(body.to_string())))
+        .unwrap();
+    let response = sender
+        .send_request(request)
+        .await
+        .expect("sending the request");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("reading the body")
+        .to_bytes();
+    Response {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// Writes `files` (path, contents) under a new temporary directory.
+pub(crate) fn app_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, contents) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, contents).unwrap();
+    }
+    dir
+}
+
+/// `text` as a string path.
+pub(crate) fn path_str(path: &Path) -> &str {
+    path.to_str().unwrap()
+}

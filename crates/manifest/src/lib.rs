@@ -1,0 +1,21 @@
+//! kiln's application manifest: the Spin manifest v2 schema (`spin.toml`, and `kiln.toml` which is
+//! the same schema), its validation with `file:line` errors, and [`AppSpec`], the one fully
+//! resolved form of an app that every other crate consumes.
+//!
+//! Nothing outside this crate reads TOML. This crate never imports the runtime or a trigger.
+
+mod error;
+mod files;
+mod load;
+mod locate;
+mod schema;
+mod spec;
+mod template;
+mod validate;
+
+pub use error::{Location, ManifestError};
+pub use load::{find_manifest, LoadedManifest, MANIFEST_NAMES};
+pub use spec::{
+    AppSpec, BuildSpec, ComponentSpec, FileMount, HttpRoute, HttpTriggerSpec, VariableSpec,
+};
+pub use template::{Template, TemplatePart};

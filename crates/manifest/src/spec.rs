@@ -1,0 +1,118 @@
+//! [`AppSpec`]: an app with every reference resolved and every rule checked. It is what
+//! `kiln up`, the runtime and the triggers consume; it is serializable so it can travel (OCI,
+//! lattice) without the manifest that produced it.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// A validated, fully resolved application.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AppSpec {
+    /// `application.name`.
+    pub name: String,
+    /// `application.version` (may be empty).
+    pub version: String,
+    /// `application.description` (may be empty).
+    pub description: String,
+    /// The manifest this app was loaded from.
+    pub manifest_path: PathBuf,
+    /// The directory relative paths in the manifest are resolved against.
+    pub base_dir: PathBuf,
+    /// Application variables by name, in manifest order.
+    pub variables: BTreeMap<String, VariableSpec>,
+    /// Components in manifest order (inline trigger components included).
+    pub components: Vec<ComponentSpec>,
+    /// `[[trigger.http]]` entries, in manifest order.
+    pub http_triggers: Vec<HttpTriggerSpec>,
+    /// `application.trigger.http.base` (default `/`).
+    pub http_base: String,
+}
+
+impl AppSpec {
+    /// The component with this id.
+    pub fn component(&self, id: &str) -> Option<&ComponentSpec> {
+        self.components.iter().find(|c| c.id == id)
+    }
+}
+
+/// An application variable (`[variables]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariableSpec {
+    /// Value used when no provider supplies one.
+    pub default: Option<String>,
+    /// Whether the app refuses to start without a value.
+    pub required: bool,
+    /// Whether the value must never be logged.
+    pub secret: bool,
+}
+
+/// One component and everything it is granted.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ComponentSpec {
+    /// The component id (`[component.ID]`).
+    pub id: String,
+    /// Absolute path of the Wasm file.
+    pub source: PathBuf,
+    /// `description` (may be empty).
+    pub description: String,
+    /// Environment variables the guest sees, in manifest order.
+    pub environment: Vec<(String, String)>,
+    /// Files the guest may read, resolved to single files.
+    pub files: Vec<FileMount>,
+    /// `allowed_outbound_hosts` (and the deprecated `allowed_http_hosts`, converted).
+    pub allowed_outbound_hosts: Vec<String>,
+    /// Key-value store labels the component may open.
+    pub key_value_stores: Vec<String>,
+    /// SQLite database labels the component may open.
+    pub sqlite_databases: Vec<String>,
+    /// AI model names the component may use.
+    pub ai_models: Vec<String>,
+    /// Component variables: name to template (`"{{ app_var }}"`).
+    pub variables: BTreeMap<String, String>,
+    /// How to build the component, if the manifest says.
+    pub build: Option<BuildSpec>,
+}
+
+/// One file made visible to a guest: a host file at a guest path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileMount {
+    /// Absolute host path of a regular file.
+    pub host: PathBuf,
+    /// Absolute guest path, `/`-separated.
+    pub guest: String,
+}
+
+/// `[component.ID.build]`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BuildSpec {
+    /// Shell commands, run in order.
+    pub commands: Vec<String>,
+    /// Absolute directory the commands run in.
+    pub workdir: PathBuf,
+    /// Globs (relative to `workdir`) whose changes call for a rebuild.
+    pub watch: Vec<String>,
+}
+
+/// A `[[trigger.http]]` entry.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HttpTriggerSpec {
+    /// The trigger id (given, or generated from the component id).
+    pub id: String,
+    /// The component that handles the requests.
+    pub component: String,
+    /// The route, as written in the manifest.
+    pub route: HttpRoute,
+    /// `executor.type`: `spin` (default) or `http`.
+    pub executor: String,
+}
+
+/// Where an HTTP trigger is reachable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HttpRoute {
+    /// A route pattern: `/exact`, `/prefix/...`, `/users/:id`.
+    Path(String),
+    /// `{ private = true }`: reachable only from other components of the app.
+    Private,
+}

@@ -1,0 +1,460 @@
+//! Turns the manifest as written ([`RawManifest`]) into an [`AppSpec`], checking every rule a
+//! user can break and pointing each error at its line.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::locate::{key_path, locate, Key};
+use crate::schema::{
+    RawBuild, RawCommands, RawComponent, RawHttpTrigger, RawManifest, RawRoute, RawSource,
+    RawTrigger,
+};
+use crate::template::{is_kebab_id, is_variable_name, Template};
+use crate::{
+    AppSpec, BuildSpec, ComponentSpec, HttpRoute, HttpTriggerSpec, Location, ManifestError,
+    VariableSpec,
+};
+
+/// The manifest being validated: its path and text, to turn key paths into locations.
+pub(crate) struct Doc<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) text: &'a str,
+    pub(crate) base_dir: &'a Path,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Doc<'_> {
+    pub(crate) fn location(&self, keys: &[Key]) -> Location {
+        Location {
+            path: self.path.to_path_buf(),
+            line_col: locate(self.text, keys),
+        }
+    }
+
+    pub(crate) fn error(&self, keys: Vec<Key>, message: impl Into<String>) -> ManifestError {
+        ManifestError::Invalid {
+            location: self.location(&keys),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn warn(&mut self, keys: Vec<Key>, message: impl AsRef<str>) {
+        let warning = format!("{}: {}", self.location(&keys), message.as_ref());
+        self.warnings.push(warning);
+    }
+}
+
+type Result<T> = std::result::Result<T, ManifestError>;
+
+/// Validates `raw` into an [`AppSpec`].
+pub(crate) fn app(doc: &mut Doc<'_>, raw: RawManifest) -> Result<AppSpec> {
+    check_version(doc, raw.spin_manifest_version.as_ref())?;
+    if raw.application.name.trim().is_empty() {
+        return Err(doc.error(
+            key_path!["application", "name"],
+            "application.name must not be empty",
+        ));
+    }
+    let variables = variables(doc, &raw)?;
+    let mut components = Vec::new();
+    for (id, component) in &raw.components {
+        components.push(component_spec(
+            doc,
+            id,
+            component,
+            &variables,
+            key_path!["component", id],
+        )?);
+    }
+    let http_triggers = triggers(doc, &raw, &variables, &mut components)?;
+    let http_base = match raw
+        .application
+        .trigger_configs
+        .get("http")
+        .and_then(|t| t.get("base"))
+    {
+        None => "/".to_string(),
+        Some(toml::Value::String(base)) => base.clone(),
+        Some(_) => {
+            return Err(doc.error(
+                key_path!["application", "trigger", "http", "base"],
+                "application.trigger.http.base must be a string such as \"/\"",
+            ))
+        }
+    };
+    Ok(AppSpec {
+        name: raw.application.name,
+        version: raw.application.version,
+        description: raw.application.description,
+        manifest_path: doc.path.to_path_buf(),
+        base_dir: doc.base_dir.to_path_buf(),
+        variables,
+        components,
+        http_triggers,
+        http_base,
+    })
+}
+
+fn check_version(doc: &Doc<'_>, version: Option<&toml::Value>) -> Result<()> {
+    match version {
+        Some(toml::Value::Integer(2)) => Ok(()),
+        Some(toml::Value::String(v)) if v == "1" => Err(doc.error(
+            key_path!["spin_manifest_version"],
+            "manifest version 1 is not supported: rewrite it as version 2 (`spin doctor` can convert it)",
+        )),
+        Some(other) => Err(doc.error(
+            key_path!["spin_manifest_version"],
+            format!("unsupported spin_manifest_version {other}: expected spin_manifest_version = 2"),
+        )),
+        None => Err(doc.error(
+            key_path![],
+            "missing spin_manifest_version: add `spin_manifest_version = 2` at the top",
+        )),
+    }
+}
+
+fn variables(doc: &Doc<'_>, raw: &RawManifest) -> Result<BTreeMap<String, VariableSpec>> {
+    let mut out = BTreeMap::new();
+    for (name, var) in &raw.variables {
+        let keys = key_path!["variables", name];
+        if !is_variable_name(name) {
+            return Err(doc.error(
+                keys,
+                format!("variable name \"{name}\" must be lower_snake_case"),
+            ));
+        }
+        if var.required && var.default.is_some() {
+            return Err(doc.error(
+                keys,
+                format!("variable \"{name}\" is required and has a default: keep one of the two"),
+            ));
+        }
+        out.insert(
+            name.clone(),
+            VariableSpec {
+                default: var.default.clone(),
+                required: var.required,
+                secret: var.secret,
+            },
+        );
+    }
+    Ok(out)
+}
+
+fn component_spec(
+    doc: &mut Doc<'_>,
+    id: &str,
+    raw: &RawComponent,
+    app_variables: &BTreeMap<String, VariableSpec>,
+    keys: Vec<Key>,
+) -> Result<ComponentSpec> {
+    let at = |more: &[&str]| {
+        let mut k = keys.clone();
+        k.extend(more.iter().map(|s| Key::from(*s)));
+        k
+    };
+    if !is_kebab_id(id) {
+        return Err(doc.error(
+            keys.clone(),
+            format!("component id \"{id}\" must be kebab-case (lower-case letters, digits and single hyphens)"),
+        ));
+    }
+    let source = match &raw.source {
+        RawSource::Local(path) => doc.base_dir.join(path),
+        RawSource::Remote { url, .. } => {
+            return Err(doc.error(
+                at(&["source"]),
+                format!("component \"{id}\": URL sources ({url}) are not supported: download the file and set source to its local path"),
+            ))
+        }
+        RawSource::Registry { package, version, .. } => {
+            return Err(doc.error(
+                at(&["source"]),
+                format!("component \"{id}\": registry sources ({package}@{version}) are not supported: set source to a local .wasm path"),
+            ))
+        }
+    };
+    if !raw.dependencies.is_empty() {
+        return Err(doc.error(
+            at(&["dependencies"]),
+            format!("component \"{id}\": component dependencies are not supported yet: compose the component first"),
+        ));
+    }
+    let mut variables = BTreeMap::new();
+    for (name, value) in &raw.variables {
+        let keys = at(&["variables", name]);
+        if !is_variable_name(name) {
+            return Err(doc.error(
+                keys,
+                format!("component variable \"{name}\" must be lower_snake_case"),
+            ));
+        }
+        check_template(doc, value, app_variables, keys)?;
+        variables.insert(name.clone(), value.clone());
+    }
+    for (i, host) in raw.allowed_outbound_hosts.iter().enumerate() {
+        let mut keys = at(&["allowed_outbound_hosts"]);
+        keys.push(Key::Index(i));
+        check_template(doc, host, app_variables, keys.clone())?;
+        if host != "self" && !host.contains("://") {
+            return Err(doc.error(
+                keys,
+                format!("allowed_outbound_hosts entry \"{host}\" has no scheme: write it as \"https://{host}\""),
+            ));
+        }
+    }
+    let mut allowed_outbound_hosts = raw.allowed_outbound_hosts.clone();
+    if !raw.allowed_http_hosts.is_empty() {
+        let converted = convert_allowed_http_hosts(&raw.allowed_http_hosts);
+        doc.warn(
+            at(&["allowed_http_hosts"]),
+            format!("allowed_http_hosts is deprecated: replace it with allowed_outbound_hosts = {converted:?}"),
+        );
+        allowed_outbound_hosts.extend(converted);
+    }
+    for (field, labels) in [
+        ("key_value_stores", &raw.key_value_stores),
+        ("sqlite_databases", &raw.sqlite_databases),
+    ] {
+        if let Some(bad) = labels
+            .iter()
+            .find(|l| !is_kebab_id(l) && !is_variable_name(l))
+        {
+            return Err(doc.error(
+                at(&[field]),
+                format!("{field} label \"{bad}\" must be kebab-case or snake_case"),
+            ));
+        }
+    }
+    let files = crate::files::resolve(doc.base_dir, &raw.files, &raw.exclude_files)
+        .map_err(|e| doc.error(at(&["files"]), format!("component \"{id}\": {e}")))?;
+    Ok(ComponentSpec {
+        id: id.to_string(),
+        source,
+        description: raw.description.clone(),
+        environment: raw
+            .environment
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        files,
+        allowed_outbound_hosts,
+        key_value_stores: raw.key_value_stores.clone(),
+        sqlite_databases: raw.sqlite_databases.clone(),
+        ai_models: raw.ai_models.clone(),
+        variables,
+        build: raw.build.as_ref().map(|b| build_spec(doc.base_dir, b)),
+    })
+}
+
+fn check_template(
+    doc: &Doc<'_>,
+    text: &str,
+    app_variables: &BTreeMap<String, VariableSpec>,
+    keys: Vec<Key>,
+) -> Result<()> {
+    let template = Template::parse(text).map_err(|e| doc.error(keys.clone(), e))?;
+    if let Some(missing) = template
+        .variables()
+        .find(|v| !app_variables.contains_key(*v))
+    {
+        return Err(doc.error(
+            keys,
+            format!("\"{text}\" refers to variable \"{missing}\", which is not declared: add it to [variables]"),
+        ));
+    }
+    Ok(())
+}
+
+/// Spin's conversion of the deprecated `allowed_http_hosts` into `allowed_outbound_hosts`.
+fn convert_allowed_http_hosts(hosts: &[String]) -> Vec<String> {
+    if hosts.iter().any(|h| h == "insecure:allow-all") {
+        return vec!["*://*:*".to_string()];
+    }
+    hosts
+        .iter()
+        .flat_map(|host| {
+            if host.contains("://") {
+                vec![host.clone()]
+            } else {
+                vec![format!("http://{host}"), format!("https://{host}")]
+            }
+        })
+        .collect()
+}
+
+fn build_spec(base_dir: &Path, raw: &RawBuild) -> BuildSpec {
+    let commands = match &raw.command {
+        RawCommands::One(c) => vec![c.clone()],
+        RawCommands::Many(cs) => cs.clone(),
+    };
+    BuildSpec {
+        commands,
+        workdir: raw
+            .workdir
+            .as_ref()
+            .map_or_else(|| base_dir.to_path_buf(), |w| base_dir.join(w)),
+        watch: raw.watch.clone(),
+    }
+}
+
+fn triggers(
+    doc: &mut Doc<'_>,
+    raw: &RawManifest,
+    app_variables: &BTreeMap<String, VariableSpec>,
+    components: &mut Vec<ComponentSpec>,
+) -> Result<Vec<HttpTriggerSpec>> {
+    let mut http = Vec::new();
+    for (kind, list) in &raw.triggers {
+        if kind != "http" {
+            return Err(doc.error(
+                key_path!["trigger", kind],
+                format!("trigger type \"{kind}\" is not supported: kiln runs [[trigger.http]]"),
+            ));
+        }
+        for (index, trigger) in list.iter().enumerate() {
+            let keys = key_path!["trigger", kind, index];
+            http.push(http_trigger(
+                doc,
+                trigger,
+                index,
+                keys,
+                app_variables,
+                components,
+            )?);
+        }
+    }
+    check_duplicate_routes(doc, &http)?;
+    Ok(http)
+}
+
+fn http_trigger(
+    doc: &mut Doc<'_>,
+    trigger: &RawTrigger,
+    index: usize,
+    keys: Vec<Key>,
+    app_variables: &BTreeMap<String, VariableSpec>,
+    components: &mut Vec<ComponentSpec>,
+) -> Result<HttpTriggerSpec> {
+    let at = |field: &str| {
+        let mut k = keys.clone();
+        k.push(Key::from(field));
+        k
+    };
+    let config = deserialize_warning_unknown::<RawHttpTrigger>(doc, &trigger.config, &keys)?;
+    if trigger.components.is_some() {
+        return Err(doc.error(
+            at("components"),
+            "`components` on a trigger is not supported: use `component`",
+        ));
+    }
+    let component = match &trigger.component {
+        Some(toml::Value::String(id)) => {
+            if !components.iter().any(|c| &c.id == id) {
+                return Err(doc.error(
+                    at("component"),
+                    format!("trigger refers to component \"{id}\", which is not defined: add [component.{id}]"),
+                ));
+            }
+            id.clone()
+        }
+        Some(inline @ toml::Value::Table(_)) => {
+            let raw = RawComponent::deserialize(inline.clone()).map_err(|e| {
+                doc.error(
+                    at("component"),
+                    format!("inline component: {}", e.message()),
+                )
+            })?;
+            let id = format!("inline-component{index}");
+            let spec = component_spec(doc, &id, &raw, app_variables, at("component"))?;
+            components.push(spec);
+            id
+        }
+        Some(_) => {
+            return Err(doc.error(
+                at("component"),
+                "component must be a component id or an inline table",
+            ))
+        }
+        None => {
+            return Err(doc.error(
+                keys.clone(),
+                "trigger has no component: add component = \"ID\"",
+            ))
+        }
+    };
+    let route = match config.route {
+        Some(RawRoute::Path(path)) => HttpRoute::Path(path),
+        Some(RawRoute::Private { private: true }) => HttpRoute::Private,
+        Some(RawRoute::Private { private: false }) => {
+            return Err(doc.error(at("route"), "route must be a path or { private = true }"))
+        }
+        None => {
+            return Err(doc.error(
+                keys.clone(),
+                "http trigger has no route: add route = \"/...\"",
+            ))
+        }
+    };
+    let executor = config
+        .executor
+        .map_or_else(|| "spin".to_string(), |e| e.kind);
+    if executor != "spin" && executor != "http" {
+        return Err(doc.error(
+            at("executor"),
+            format!(
+                "executor \"{executor}\" is not supported: remove it (components run as wasi:http)"
+            ),
+        ));
+    }
+    Ok(HttpTriggerSpec {
+        id: trigger
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("trigger-{component}")),
+        component,
+        route,
+        executor,
+    })
+}
+
+fn check_duplicate_routes(doc: &Doc<'_>, triggers: &[HttpTriggerSpec]) -> Result<()> {
+    let mut seen: HashMap<&str, &str> = HashMap::new();
+    for (index, trigger) in triggers.iter().enumerate() {
+        let HttpRoute::Path(route) = &trigger.route else {
+            continue;
+        };
+        let normalized = route.trim_end_matches('/');
+        if let Some(first) = seen.insert(normalized, &trigger.component) {
+            return Err(doc.error(
+                key_path!["trigger", "http", index, "route"],
+                format!(
+                    "route \"{route}\" is already served by component \"{first}\": give component \"{}\" another route",
+                    trigger.component
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Deserializes a trigger's own fields, warning about the ones kiln does not know.
+fn deserialize_warning_unknown<T: serde::de::DeserializeOwned>(
+    doc: &mut Doc<'_>,
+    table: &toml::Table,
+    keys: &[Key],
+) -> Result<T> {
+    let mut unknown = Vec::new();
+    let value = serde_ignored::deserialize(toml::Value::Table(table.clone()), |path| {
+        unknown.push(path.to_string())
+    })
+    .map_err(|e: toml::de::Error| doc.error(keys.to_vec(), e.message().to_string()))?;
+    for field in unknown {
+        let mut at = keys.to_vec();
+        at.push(Key::Name(field.clone()));
+        doc.warn(at, format!("unknown field `{field}` ignored"));
+    }
+    Ok(value)
+}

@@ -1,0 +1,94 @@
+//! Manifest UI tests: every `ui/valid/*.toml` loads; every `ui/invalid/NAME.toml` fails with the
+//! error in `NAME.err` (the message after the file name, so `LINE:COL: message`).
+
+use std::path::{Path, PathBuf};
+
+use kiln_manifest::{HttpRoute, LoadedManifest};
+
+fn cases(dir: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/ui")
+        .join(dir);
+    let mut cases: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    cases.sort();
+    assert!(!cases.is_empty());
+    cases
+}
+
+#[test]
+fn valid_manifests_load() {
+    for case in cases("valid") {
+        if let Err(e) = LoadedManifest::load(&case) {
+            panic!("{} should load: {e}", case.display());
+        }
+    }
+}
+
+#[test]
+fn invalid_manifests_fail_with_their_place_and_fix() {
+    for case in cases("invalid") {
+        let expected = std::fs::read_to_string(case.with_extension("err"))
+            .unwrap_or_else(|_| panic!("{} needs a .err file", case.display()));
+        let error = LoadedManifest::load(&case)
+            .expect_err("must fail")
+            .to_string();
+        let prefix = format!("{}:", case.display());
+        let rest = error.strip_prefix(&prefix).unwrap_or(&error);
+        assert_eq!(rest, expected.trim_end(), "for {}", case.display());
+    }
+}
+
+#[test]
+fn a_spin_app_resolves_fully() {
+    let loaded = LoadedManifest::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/valid/full.toml"),
+    )
+    .unwrap();
+    let app = loaded.app;
+    assert_eq!(app.name, "full");
+    assert_eq!(app.http_base, "/");
+    let routes: Vec<_> = app
+        .http_triggers
+        .iter()
+        .map(|t| (t.component.as_str(), t.route.clone()))
+        .collect();
+    assert_eq!(
+        routes,
+        [
+            ("hello", HttpRoute::Path("/hello/...".into())),
+            ("api", HttpRoute::Path("/api".into())),
+            ("internal", HttpRoute::Private),
+            ("inline-component3", HttpRoute::Path("/inline".into())),
+        ]
+    );
+    let hello = app.component("hello").unwrap();
+    assert!(hello.source.is_absolute());
+    assert_eq!(
+        hello.environment,
+        [("GREETING".to_string(), "hi".to_string())]
+    );
+    assert_eq!(hello.key_value_stores, ["default"]);
+    assert_eq!(hello.variables["message"], "Hello {{ who }}");
+    let build = hello.build.as_ref().unwrap();
+    assert_eq!(
+        build.commands,
+        ["cargo build --target wasm32-wasip2 --release"]
+    );
+    assert!(build.workdir.ends_with("hello"));
+    assert_eq!(
+        app.component("api").unwrap().allowed_outbound_hosts,
+        ["http://example.com", "https://example.com"]
+    );
+    assert!(app.variables["token"].secret);
+    let warnings = loaded.warnings.join("\n");
+    assert_eq!(loaded.warnings.len(), 2, "{warnings}");
+    assert!(
+        warnings.contains("full.toml:44:10: unknown field `component.api.colour` ignored"),
+        "{warnings}"
+    );
+    assert!(warnings.contains("full.toml:43:22: allowed_http_hosts is deprecated: replace it with allowed_outbound_hosts = [\"http://example.com\", \"https://example.com\"]"), "{warnings}");
+}

@@ -1,0 +1,103 @@
+//! On-disk cache of compiled components, keyed by the SHA-256 of the Wasm bytes and the
+//! engine's compatibility hash, so a second start of the same app compiles nothing.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Engine, Module};
+
+/// Something compiled from Wasm bytes that can be cached: a component or a core module.
+pub(crate) trait Compiled: Sized {
+    fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self>;
+    /// # Safety
+    /// `path` must hold the output of [`Compiled::serialize`] for this engine's configuration.
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self>;
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>>;
+}
+
+impl Compiled for Component {
+    fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self> {
+        Component::new(engine, wasm)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        unsafe { Component::deserialize_file(engine, path) }
+    }
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Component::serialize(self)
+    }
+}
+
+impl Compiled for Module {
+    fn compile(engine: &Engine, wasm: &[u8]) -> wasmtime::Result<Self> {
+        Module::new(engine, wasm)
+    }
+    unsafe fn deserialize_file(engine: &Engine, path: &Path) -> wasmtime::Result<Self> {
+        unsafe { Module::deserialize_file(engine, path) }
+    }
+    fn serialize(&self) -> wasmtime::Result<Vec<u8>> {
+        Module::serialize(self)
+    }
+}
+
+/// A directory of `.cwasm` files.
+pub(crate) struct CompileCache {
+    dir: PathBuf,
+    engine_tag: String,
+}
+
+impl CompileCache {
+    pub(crate) fn new(dir: PathBuf, engine: &Engine) -> Self {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut hasher);
+        Self {
+            dir,
+            engine_tag: format!("{:016x}", hasher.finish()),
+        }
+    }
+
+    fn path_for(&self, wasm: &[u8]) -> PathBuf {
+        let digest = Sha256::digest(wasm);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{hex}-{}.cwasm", self.engine_tag))
+    }
+
+    /// The compiled form of `wasm`: from the cache when present, else compiled and stored.
+    /// A cache that cannot be read or written only costs a compilation.
+    pub(crate) fn load_or_compile<T: Compiled>(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+    ) -> anyhow::Result<T> {
+        let path = self.path_for(wasm);
+        if path.is_file() {
+            // SAFETY: the file was written by `Compiled::serialize` under this engine
+            // configuration (the engine tag is part of its name), in a directory only kiln writes.
+            match unsafe { T::deserialize_file(engine, &path) } {
+                Ok(compiled) => {
+                    tracing::debug!("loaded from the compile cache: {}", path.display());
+                    return Ok(compiled);
+                }
+                Err(e) => tracing::warn!("ignoring unreadable cache entry {}: {e}", path.display()),
+            }
+        }
+        let compiled = T::compile(engine, wasm)?;
+        tracing::debug!("compiled, caching as {}", path.display());
+        if let Err(e) = store(&path, &compiled) {
+            tracing::warn!("cannot write compile cache {}: {e:#}", path.display());
+        }
+        Ok(compiled)
+    }
+}
+
+/// Writes atomically: a reader never sees a half-written file.
+fn store(path: &Path, compiled: &impl Compiled) -> anyhow::Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let bytes = compiled.serialize()?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)?;
+    std::io::Write::write_all(&mut file, &bytes)?;
+    file.persist(path)?;
+    Ok(())
+}

@@ -1,0 +1,157 @@
+//! The process-wide [`Runtime`]: the wasmtime engine and its configuration, the epoch ticker,
+//! the compile cache and the linkers every component is pre-linked with.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use wasmtime::component::Linker;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+use crate::cache::CompileCache;
+use crate::store::StoreState;
+
+/// How often the epoch advances. A running guest yields to the async executor at each tick, so
+/// a busy guest never holds a runtime thread for longer than this.
+pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Settings for a [`Runtime`].
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Where compiled components are cached; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Use the pooling instance allocator (falls back to on-demand if the pool cannot be reserved).
+    pub pooling: bool,
+    /// Most component instances alive at once, when pooling.
+    pub max_instances: u32,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        Self {
+            cache_dir: default_cache_dir(),
+            pooling: true,
+            max_instances: 1000,
+        }
+    }
+}
+
+/// `$KILN_CACHE_DIR`, else `$XDG_CACHE_HOME/kiln`, else `~/.cache/kiln`.
+fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("KILN_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("kiln"))
+}
+
+/// One engine and everything shared by all the components it runs. Cheap to clone.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    engine: Engine,
+    cache: Option<CompileCache>,
+    linker: Linker<StoreState>,
+}
+
+impl Runtime {
+    /// Builds the engine, starts the epoch ticker and links every capability.
+    pub fn new(options: &RuntimeOptions) -> anyhow::Result<Self> {
+        let engine = build_engine(options)?;
+        start_epoch_ticker(&engine).context("starting the epoch thread")?;
+        let cache = options
+            .cache_dir
+            .as_ref()
+            .map(|dir| CompileCache::new(dir.clone(), &engine));
+        let mut linker = Linker::new(&engine);
+        crate::capabilities::link(&mut linker).context("linking host capabilities")?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                engine,
+                cache,
+                linker,
+            }),
+        })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    pub(crate) fn linker(&self) -> &Linker<StoreState> {
+        &self.inner.linker
+    }
+
+    pub(crate) fn cache(&self) -> Option<&CompileCache> {
+        self.inner.cache.as_ref()
+    }
+}
+
+fn build_engine(options: &RuntimeOptions) -> anyhow::Result<Engine> {
+    let mut config = base_config();
+    if options.pooling {
+        let mut pooled = config.clone();
+        pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(
+            options.max_instances,
+        )));
+        match Engine::new(&pooled) {
+            Ok(engine) => return Ok(engine),
+            Err(e) => tracing::warn!(
+                "pooling allocator unavailable ({e}); instances will be allocated on demand"
+            ),
+        }
+    }
+    config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+    Ok(Engine::new(&config)?)
+}
+
+fn base_config() -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    config.wasm_component_model(true);
+    // Copy-on-write images make instantiating a memory with data segments a page-table update.
+    config.memory_init_cow(true);
+    config
+}
+
+/// Pool sizes for a small host: `max_instances` components, each with a few core instances,
+/// memories and tables. Slots stay reserved (virtual memory only) until used.
+fn pooling_config(max_instances: u32) -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(max_instances);
+    pool.total_core_instances(max_instances * 4);
+    pool.total_memories(max_instances * 2);
+    pool.total_tables(max_instances * 4);
+    pool.total_stacks(max_instances);
+    pool.max_core_instances_per_component(32);
+    pool.max_memories_per_component(4);
+    pool.max_tables_per_component(16);
+    pool.max_memory_size(1 << 32);
+    // Keep a little of each slot resident so reuse does not fault pages back in.
+    pool.linear_memory_keep_resident(2 << 20);
+    pool.table_keep_resident(64 << 10);
+    pool
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] from a background thread, for as long as
+/// the engine lives.
+fn start_epoch_ticker(engine: &Engine) -> std::io::Result<()> {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("kiln-epoch".into())
+        .spawn(move || loop {
+            std::thread::sleep(EPOCH_TICK);
+            match weak.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => break,
+            }
+        })?;
+    Ok(())
+}

@@ -1,0 +1,68 @@
+use std::path::PathBuf;
+
+/// Why a component could not be loaded. Each variant names the component and says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The source file does not exist or cannot be read.
+    #[error("component \"{id}\": cannot read {}: {reason}: build it (kiln build) or fix `source`", path.display())]
+    Unreadable {
+        /// Component id.
+        id: String,
+        /// The source path.
+        path: PathBuf,
+        /// The I/O error.
+        reason: std::io::Error,
+    },
+    /// The file is not WebAssembly at all.
+    #[error("component \"{id}\": {} is not a WebAssembly file", path.display())]
+    NotWasm {
+        /// Component id.
+        id: String,
+        /// The source path.
+        path: PathBuf,
+    },
+    /// A core module where a component is needed.
+    #[error("component \"{id}\": {} is a core WebAssembly module, not a component: build it for wasm32-wasip2, or convert it with `wasm-tools component new --adapt`", path.display())]
+    CoreModule {
+        /// Component id.
+        id: String,
+        /// The source path.
+        path: PathBuf,
+    },
+    /// The component did not compile.
+    #[error("component \"{id}\": {} does not compile: {reason:#}", path.display())]
+    Compile {
+        /// Component id.
+        id: String,
+        /// The source path.
+        path: PathBuf,
+        /// wasmtime's error.
+        reason: anyhow::Error,
+    },
+    /// The component imports something kiln does not provide.
+    #[error("component \"{id}\": {reason:#}: kiln does not provide this import")]
+    MissingImport {
+        /// Component id.
+        id: String,
+        /// wasmtime's error, naming the import.
+        reason: anyhow::Error,
+    },
+    /// The component does not export what its trigger calls.
+    #[error("component \"{id}\" does not export {export}: is it built as {what}?")]
+    MissingExport {
+        /// Component id.
+        id: String,
+        /// The export looked for.
+        export: &'static str,
+        /// The kind of component expected.
+        what: &'static str,
+    },
+    /// The component's files could not be prepared.
+    #[error("component \"{id}\": preparing its files: {reason:#}")]
+    Files {
+        /// Component id.
+        id: String,
+        /// The I/O error.
+        reason: anyhow::Error,
+    },
+}

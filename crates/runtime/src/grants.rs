@@ -1,0 +1,82 @@
+//! What one component may touch. Built once per component at load; every instance of the
+//! component gets exactly these capabilities and nothing else.
+
+use std::path::PathBuf;
+
+/// The capabilities granted to a component.
+#[derive(Debug, Clone, Default)]
+pub struct Grants {
+    /// Environment variables the guest sees.
+    pub env: Vec<(String, String)>,
+    /// Host directories the guest may open.
+    pub dirs: Vec<DirGrant>,
+    /// Where the guest may send outbound network traffic.
+    pub outbound: Outbound,
+    /// Whether guest stdout and stderr reach the host's.
+    pub inherit_stdio: bool,
+}
+
+/// A host directory visible to the guest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirGrant {
+    /// The host directory.
+    pub host: PathBuf,
+    /// Where the guest sees it.
+    pub guest: String,
+    /// Whether the guest may only read.
+    pub read_only: bool,
+}
+
+impl DirGrant {
+    /// Parses the `--dir` syntax: `HOST[::GUEST][:ro]`.
+    pub fn parse(spec: &str) -> Result<Self, String> {
+        let (spec, read_only) = match spec.strip_suffix(":ro") {
+            Some(rest) => (rest, true),
+            None => (spec, false),
+        };
+        let (host, guest) = match spec.split_once("::") {
+            Some((host, guest)) => (host, guest.to_string()),
+            None => (spec, spec.to_string()),
+        };
+        if host.is_empty() || guest.is_empty() {
+            return Err(format!("--dir {spec}: expected HOST[::GUEST][:ro]"));
+        }
+        Ok(Self {
+            host: PathBuf::from(host),
+            guest,
+            read_only,
+        })
+    }
+}
+
+/// Outbound network access.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Outbound {
+    /// No outbound connections at all.
+    #[default]
+    Denied,
+    /// Any host, any port, HTTP and sockets (`--allow-outbound`).
+    AllowAll,
+    /// Only destinations an `allowed_outbound_hosts` entry matches.
+    AllowList(Vec<String>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dir_specs() {
+        let d = DirGrant::parse("data").unwrap();
+        assert_eq!(
+            (d.host.to_str().unwrap(), d.guest.as_str(), d.read_only),
+            ("data", "data", false)
+        );
+        let d = DirGrant::parse("/tmp/x::/data:ro").unwrap();
+        assert_eq!(
+            (d.host.to_str().unwrap(), d.guest.as_str(), d.read_only),
+            ("/tmp/x", "/data", true)
+        );
+        assert!(DirGrant::parse("::/x").is_err());
+    }
+}

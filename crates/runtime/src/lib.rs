@@ -1,0 +1,25 @@
+//! The kiln runtime: one wasmtime [`Engine`](wasmtime::Engine) per process, components compiled
+//! once (and cached on disk by content digest), pre-linked once, and instantiated fresh for every
+//! request or run, with only the capabilities their [`Grants`] allow.
+//!
+//! This crate reads no TOML: apps arrive as [`kiln_manifest::AppSpec`]. It never imports a trigger.
+
+mod app;
+mod cache;
+pub mod capabilities;
+mod command;
+mod engine;
+mod error;
+mod files;
+mod grants;
+mod http;
+mod loader;
+mod store;
+
+pub use app::{LoadedApp, LoadedComponent};
+pub use command::CommandOutcome;
+pub use engine::{Runtime, RuntimeOptions};
+pub use error::LoadError;
+pub use grants::{DirGrant, Grants, Outbound};
+pub use http::{HttpComponent, HttpResponse};
+pub use store::StoreState;

@@ -1,0 +1,86 @@
+//! Builds every crate of the `guests/` workspace for wasm32-wasip2 (once per change), then
+//! writes a constant per guest with the path of its .wasm. A failed build fails this crate's
+//! build with cargo's output: tests never run without their guests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn main() {
+    let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let root = manifest_dir
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let guests = root.join("guests");
+    let target_dir = root.join("target").join("guests");
+    println!("cargo:rerun-if-changed={}", guests.display());
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    build
+        .current_dir(&guests)
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--workspace",
+        ])
+        .env("CARGO_TARGET_DIR", &target_dir);
+    // Settings meant for the host build must not leak into the guest build.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WRAPPER",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "CARGO_BUILD_TARGET",
+        "CARGO_MAKEFLAGS",
+        "MAKEFLAGS",
+        "MFLAGS",
+    ] {
+        build.env_remove(var);
+    }
+    let output = build.output().expect("running cargo for the guests");
+    if !output.status.success() {
+        panic!(
+            "building guests/ for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`):\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
+    let out_dir = target_dir.join("wasm32-wasip2").join("release");
+    let mut code = String::new();
+    let mut names = Vec::new();
+    for name in guest_names(&guests) {
+        let wasm = out_dir.join(format!("{name}.wasm"));
+        assert!(wasm.is_file(), "guest {name} built no {}", wasm.display());
+        code.push_str(&format!(
+            "/// Path of the `{name}` guest.\npub const {}: &str = {:?};\n",
+            name.to_uppercase(),
+            wasm.display().to_string()
+        ));
+        names.push(name);
+    }
+    code.push_str(&format!(
+        "/// Every guest, by crate name.\npub const ALL: &[&str] = &{names:?};\n"
+    ));
+    std::fs::write(
+        PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("guests.rs"),
+        code,
+    )
+    .unwrap();
+}
+
+/// The member crates of the guests workspace: each directory with a Cargo.toml.
+fn guest_names(guests: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(guests)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").is_file())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}

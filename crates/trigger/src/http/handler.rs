@@ -1,0 +1,133 @@
+//! One request: route it, give it Spin's headers, run the component, map failures to a status.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use bytes::Bytes;
+use http::uri::{Authority, Scheme};
+use http::{HeaderValue, Request, Response, StatusCode, Uri};
+use http_body_util::{BodyExt, Full};
+use kiln_runtime::{HttpComponent, LoadedApp};
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+
+use super::headers::set_spin_headers;
+use super::Router;
+
+/// Routes requests to the components of one app (or to one component for `kiln serve`).
+pub struct RequestHandler {
+    router: Router,
+    components: HashMap<String, HttpComponent>,
+    spin_headers: bool,
+}
+
+impl RequestHandler {
+    /// Serves an app: its routes, its components, Spin's headers.
+    pub fn for_app(app: &LoadedApp) -> anyhow::Result<Self> {
+        let router = Router::for_app(app.spec())?;
+        let components = app
+            .spec()
+            .http_triggers
+            .iter()
+            .filter_map(|t| {
+                Some((
+                    t.component.clone(),
+                    app.component(&t.component)?.http.clone(),
+                ))
+            })
+            .collect();
+        Ok(Self {
+            router,
+            components,
+            spin_headers: true,
+        })
+    }
+
+    /// Serves every path with one component and passes requests through unchanged, as
+    /// `wasmtime serve` does.
+    pub fn single(component: HttpComponent) -> Self {
+        Self {
+            router: Router::catch_all(component.id()),
+            components: HashMap::from([(component.id().to_string(), component)]),
+            spin_headers: false,
+        }
+    }
+
+    /// The router, for listing routes.
+    pub fn router(&self) -> &Router {
+        &self.router
+    }
+
+    /// Handles one request from `client`. Never fails: errors become 404 or 500 responses.
+    pub async fn handle<B>(
+        &self,
+        mut request: Request<B>,
+        client: SocketAddr,
+    ) -> Response<HyperOutgoingBody>
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let path = request.uri().path().to_string();
+        let Some(route) = self.router.route(&path) else {
+            return plain(StatusCode::NOT_FOUND, "Not Found\n");
+        };
+        let Some(component) = self.components.get(&route.component_id) else {
+            return plain(StatusCode::NOT_FOUND, "Not Found\n");
+        };
+        let full_url = absolute_uri(&mut request);
+        if self.spin_headers {
+            set_spin_headers(request.headers_mut(), &full_url, &route, client);
+        }
+        match component.handle(request).await {
+            Ok(response) => response,
+            Err(e) => {
+                tracing::error!(component_id = %route.component_id, route = %route.raw_route, "request failed: {e:#}");
+                plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
+            }
+        }
+    }
+}
+
+/// Gives the request URI a scheme and authority (from `Host`, else `localhost`), as the guest
+/// expects; returns the full URL.
+fn absolute_uri<B>(request: &mut Request<B>) -> String {
+    let authority = request
+        .uri()
+        .authority()
+        .cloned()
+        .or_else(|| {
+            let host = request.headers().get(http::header::HOST)?.to_str().ok()?;
+            host.parse::<Authority>().ok()
+        })
+        .unwrap_or_else(|| Authority::from_static("localhost"));
+    if !request.headers().contains_key(http::header::HOST) {
+        if let Ok(value) = HeaderValue::from_str(authority.as_str()) {
+            request.headers_mut().insert(http::header::HOST, value);
+        }
+    }
+    let mut parts = request.uri().clone().into_parts();
+    parts.scheme = Some(parts.scheme.unwrap_or(Scheme::HTTP));
+    parts.authority = Some(authority);
+    if parts.path_and_query.is_none() {
+        parts.path_and_query = Some(http::uri::PathAndQuery::from_static("/"));
+    }
+    if let Ok(uri) = Uri::from_parts(parts) {
+        *request.uri_mut() = uri;
+    }
+    request.uri().to_string()
+}
+
+/// A short plain-text response made by kiln itself.
+pub(crate) fn plain(status: StatusCode, body: &'static str) -> Response<HyperOutgoingBody> {
+    let mut response = Response::new(
+        Full::new(Bytes::from_static(body.as_bytes()))
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}

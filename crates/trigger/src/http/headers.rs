@@ -1,0 +1,65 @@
+//! The request headers Spin gives every component, with Spin's exact names and values.
+
+use std::net::SocketAddr;
+
+use http::{HeaderMap, HeaderName, HeaderValue};
+
+use super::RouteMatch;
+
+/// Sets the `spin-*` headers on a request routed by `route`. `full_url` is the URL the client
+/// asked for (`http://host/path?query`).
+pub(crate) fn set_spin_headers(
+    headers: &mut HeaderMap,
+    full_url: &str,
+    route: &RouteMatch,
+    client: SocketAddr,
+) {
+    let mut set = |name: &str, value: &str| {
+        let name = HeaderName::from_bytes(name.as_bytes());
+        let value = HeaderValue::from_str(value);
+        if let (Ok(name), Ok(value)) = (name, value) {
+            headers.insert(name, value);
+        }
+    };
+    set("spin-path-info", &route.path_info);
+    set("spin-full-url", full_url);
+    set("spin-matched-route", &route.based_route);
+    set("spin-base-path", "/");
+    set("spin-raw-component-route", &route.raw_route);
+    set("spin-component-route", route.component_route());
+    set("spin-client-addr", &client.to_string());
+    for (name, value) in &route.captures {
+        set(
+            &format!("spin-path-match-{}", name.to_ascii_lowercase()),
+            value,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spin_headers_for_a_wildcard_route() {
+        let route = RouteMatch {
+            component_id: "c".into(),
+            based_route: "/foo/...".into(),
+            raw_route: "/foo/...".into(),
+            path_info: "/bar".into(),
+            captures: [("userid".to_string(), "42".to_string())].into(),
+        };
+        let mut headers = HeaderMap::new();
+        let client: SocketAddr = "127.0.0.1:8777".parse().unwrap();
+        set_spin_headers(&mut headers, "http://h/foo/bar?x=1", &route, client);
+        let get = |n: &str| headers.get(n).unwrap().to_str().unwrap().to_string();
+        assert_eq!(get("spin-full-url"), "http://h/foo/bar?x=1");
+        assert_eq!(get("spin-path-info"), "/bar");
+        assert_eq!(get("spin-matched-route"), "/foo/...");
+        assert_eq!(get("spin-base-path"), "/");
+        assert_eq!(get("spin-raw-component-route"), "/foo/...");
+        assert_eq!(get("spin-component-route"), "/foo");
+        assert_eq!(get("spin-client-addr"), "127.0.0.1:8777");
+        assert_eq!(get("spin-path-match-userid"), "42");
+    }
+}
