@@ -18,4 +18,4 @@ pub use load::{find_manifest, LoadedManifest, MANIFEST_NAMES};
 pub use spec::{
     AppSpec, BuildSpec, ComponentSpec, FileMount, HttpRoute, HttpTriggerSpec, VariableSpec,
 };
-pub use template::{Template, TemplatePart};
+pub use template::{is_variable_name, Template, TemplatePart};

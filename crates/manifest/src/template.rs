@@ -73,7 +73,7 @@ impl Template {
 }
 
 /// `lower_snake_case`: a lower-case letter, then lower-case letters, digits and single underscores.
-pub(crate) fn is_variable_name(name: &str) -> bool {
+pub fn is_variable_name(name: &str) -> bool {
     is_id(name, '_')
 }
 

@@ -1,15 +1,30 @@
-//! [`LoadedApp`]: every component an app's triggers call, compiled, linked against its grants
-//! and checked before anything listens.
+//! [`LoadedApp`]: every component an app's triggers call, compiled, granted its capabilities and
+//! pre-linked, all checked before anything listens.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use kiln_manifest::{AppSpec, ComponentSpec};
 
+use crate::capabilities::key_value::KeyValueStores;
+use crate::capabilities::outbound::AllowedHost;
+use crate::capabilities::sqlite::SqliteDatabases;
+use crate::capabilities::variables::AppVariables;
 use crate::grants::{DirGrant, Grants, Outbound};
 use crate::http::HttpComponent;
 use crate::{LoadError, Runtime};
+
+/// How to load an app: where its state lives, and what the command line adds.
+#[derive(Debug, Clone, Default)]
+pub struct AppOptions {
+    /// The app's state directory (`.kiln/` beside the manifest): embedded stores, staged files.
+    pub state_dir: PathBuf,
+    /// `--variable name=value` pairs, in order (later ones win).
+    pub variables: Vec<(String, String)>,
+    /// SQL run on the `default` database before serving (`--sqlite`).
+    pub sqlite_statements: Vec<String>,
+}
 
 /// An app ready to serve. Cheap to clone.
 #[derive(Clone)]
@@ -25,10 +40,21 @@ pub struct LoadedComponent {
     pub http: HttpComponent,
 }
 
+/// The capability state an app configures once and its components share.
+struct AppCapabilities {
+    variables: AppVariables,
+    key_value: KeyValueStores,
+    sqlite: SqliteDatabases,
+}
+
 impl LoadedApp {
-    /// Loads every component an HTTP trigger of `spec` refers to. `state_dir` (usually `.kiln/`)
-    /// receives the staged files.
-    pub fn load(runtime: &Runtime, spec: AppSpec, state_dir: &Path) -> Result<Self, LoadError> {
+    /// Configures the app's capabilities and loads every component an HTTP trigger refers to.
+    pub async fn load(
+        runtime: &Runtime,
+        spec: AppSpec,
+        options: &AppOptions,
+    ) -> Result<Self, LoadError> {
+        let capabilities = AppCapabilities::configure(&spec, options).await?;
         let mut components = HashMap::new();
         for trigger in &spec.http_triggers {
             if components.contains_key(&trigger.component) {
@@ -37,8 +63,9 @@ impl LoadedApp {
             let Some(component) = spec.component(&trigger.component) else {
                 continue; // the manifest crate guarantees this exists
             };
-            let loaded = load_component(runtime, component, state_dir)?;
-            components.insert(component.id.clone(), loaded);
+            let grants = capabilities.grants_for(component, options)?;
+            let http = HttpComponent::load(runtime, &component.id, &component.source, grants)?;
+            components.insert(component.id.clone(), LoadedComponent { http });
         }
         Ok(Self {
             spec: Arc::new(spec),
@@ -57,42 +84,111 @@ impl LoadedApp {
     }
 }
 
-fn load_component(
-    runtime: &Runtime,
-    spec: &ComponentSpec,
-    state_dir: &Path,
-) -> Result<LoadedComponent, LoadError> {
-    let grants = grants_for(spec, state_dir)?;
-    let http = HttpComponent::load(runtime, &spec.id, &spec.source, grants)?;
-    Ok(LoadedComponent { http })
-}
-
-/// What the manifest grants a component: its environment, its files (read-only at `/`) and
-/// its outbound hosts.
-fn grants_for(spec: &ComponentSpec, state_dir: &Path) -> Result<Grants, LoadError> {
-    let mut dirs = Vec::new();
-    if !spec.files.is_empty() {
-        let root = crate::files::stage(state_dir, &spec.id, &spec.files).map_err(|reason| {
-            LoadError::Files {
-                id: spec.id.clone(),
-                reason,
+impl AppCapabilities {
+    async fn configure(spec: &AppSpec, options: &AppOptions) -> Result<Self, LoadError> {
+        let configure = |what: &'static str| move |reason| LoadError::Configure { what, reason };
+        let variables =
+            AppVariables::resolve(spec, &options.variables).map_err(configure("variables"))?;
+        let uses = |labels: fn(&ComponentSpec) -> &Vec<String>| {
+            spec.components.iter().any(|c| !labels(c).is_empty())
+        };
+        let key_value = if uses(|c| &c.key_value_stores) {
+            crate::capabilities::key_value::embedded_stores(&options.state_dir)
+                .map_err(configure("key-value stores"))?
+        } else {
+            KeyValueStores::default()
+        };
+        let sqlite = if uses(|c| &c.sqlite_databases) || !options.sqlite_statements.is_empty() {
+            crate::capabilities::sqlite::embedded_databases(&options.state_dir)
+                .map_err(configure("SQLite databases"))?
+        } else {
+            SqliteDatabases::default()
+        };
+        if let Some(default) = sqlite.get("default") {
+            for statement in &options.sqlite_statements {
+                default
+                    .execute_batch(statement)
+                    .await
+                    .map_err(|e| LoadError::Configure {
+                        what: "--sqlite",
+                        reason: e.context(format!("running `{statement}` on the default database")),
+                    })?;
             }
-        })?;
-        dirs.push(DirGrant {
-            host: root,
-            guest: "/".into(),
-            read_only: true,
-        });
+        }
+        Ok(Self {
+            variables,
+            key_value,
+            sqlite,
+        })
     }
-    let outbound = if spec.allowed_outbound_hosts.is_empty() {
-        Outbound::Denied
-    } else {
-        Outbound::AllowList(spec.allowed_outbound_hosts.clone())
-    };
-    Ok(Grants {
-        env: spec.environment.clone(),
-        dirs,
-        outbound,
-        inherit_stdio: true,
-    })
+
+    /// What the manifest grants `component`: its environment, its files (read-only at `/`), its
+    /// outbound hosts, stores, databases and variables.
+    fn grants_for(
+        &self,
+        component: &ComponentSpec,
+        options: &AppOptions,
+    ) -> Result<Grants, LoadError> {
+        let id = &component.id;
+        let grant_error = |reason: String| LoadError::Grant {
+            id: id.clone(),
+            reason,
+        };
+        for label in &component.key_value_stores {
+            if self.key_value.get(label).is_none() {
+                return Err(grant_error(format!(
+                    "key_value_stores: store \"{label}\" is not defined: kiln provides \"default\"; define others in a runtime config"
+                )));
+            }
+        }
+        for label in &component.sqlite_databases {
+            if self.sqlite.get(label).is_none() {
+                return Err(grant_error(format!(
+                    "sqlite_databases: database \"{label}\" is not defined: kiln provides \"default\"; define others in a runtime config"
+                )));
+            }
+        }
+        let mut dirs = Vec::new();
+        if !component.files.is_empty() {
+            let root = crate::files::stage(&options.state_dir, id, &component.files).map_err(
+                |reason| LoadError::Files {
+                    id: id.clone(),
+                    reason,
+                },
+            )?;
+            dirs.push(DirGrant {
+                host: root,
+                guest: "/".into(),
+                read_only: true,
+            });
+        }
+        let mut hosts = Vec::new();
+        for entry in &component.allowed_outbound_hosts {
+            let rendered = self
+                .variables
+                .render(entry)
+                .map_err(|e| grant_error(format!("allowed_outbound_hosts \"{entry}\": {e:#}")))?;
+            hosts.push(
+                AllowedHost::parse(&rendered)
+                    .map_err(|e| grant_error(format!("allowed_outbound_hosts: {e}")))?,
+            );
+        }
+        let variables = self
+            .variables
+            .for_component(component)
+            .map_err(|e| grant_error(format!("{e:#}")))?;
+        Ok(Grants {
+            env: component.environment.clone(),
+            dirs,
+            outbound: if hosts.is_empty() {
+                Outbound::Denied
+            } else {
+                Outbound::AllowList(hosts)
+            },
+            inherit_stdio: true,
+            key_value: self.key_value.grant(&component.key_value_stores),
+            sqlite: self.sqlite.grant(&component.sqlite_databases),
+            variables,
+        })
+    }
 }

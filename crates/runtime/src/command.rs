@@ -46,7 +46,8 @@ impl Runtime {
         let result = match kind {
             WasmKind::Component => {
                 let component: Component = compile(self, &id, path, &wasm)?;
-                let state = StoreState::new(&id, &Arc::new(grants), wasi.build());
+                let state =
+                    StoreState::new(&Arc::from(id.as_str()), &Arc::new(grants), wasi.build());
                 let mut store = state.into_store(self.engine());
                 let command = Command::instantiate_async(&mut store, &component, self.linker())
                     .await

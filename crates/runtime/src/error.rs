@@ -57,6 +57,22 @@ pub enum LoadError {
         /// The kind of component expected.
         what: &'static str,
     },
+    /// An app-level capability could not be configured (variables, stores).
+    #[error("{what}: {reason:#}")]
+    Configure {
+        /// What was being configured.
+        what: &'static str,
+        /// Why it failed.
+        reason: anyhow::Error,
+    },
+    /// A component is granted something that cannot be given.
+    #[error("component \"{id}\": {reason}")]
+    Grant {
+        /// Component id.
+        id: String,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
     /// The component's files could not be prepared.
     #[error("component \"{id}\": preparing its files: {reason:#}")]
     Files {

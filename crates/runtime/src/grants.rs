@@ -3,8 +3,13 @@
 
 use std::path::PathBuf;
 
+use crate::capabilities::key_value::KeyValueGrant;
+use crate::capabilities::outbound::AllowedHost;
+use crate::capabilities::sqlite::SqliteGrant;
+use crate::capabilities::variables::VariablesGrant;
+
 /// The capabilities granted to a component.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Grants {
     /// Environment variables the guest sees.
     pub env: Vec<(String, String)>,
@@ -14,6 +19,12 @@ pub struct Grants {
     pub outbound: Outbound,
     /// Whether guest stdout and stderr reach the host's.
     pub inherit_stdio: bool,
+    /// Key-value stores the guest may open.
+    pub key_value: KeyValueGrant,
+    /// SQLite databases the guest may open.
+    pub sqlite: SqliteGrant,
+    /// The guest's variables, with their values.
+    pub variables: VariablesGrant,
 }
 
 /// A host directory visible to the guest.
@@ -57,8 +68,8 @@ pub enum Outbound {
     Denied,
     /// Any host, any port, HTTP and sockets (`--allow-outbound`).
     AllowAll,
-    /// Only destinations an `allowed_outbound_hosts` entry matches.
-    AllowList(Vec<String>),
+    /// Only HTTP to destinations an `allowed_outbound_hosts` entry matches; no sockets.
+    AllowList(Vec<AllowedHost>),
 }
 
 #[cfg(test)]

@@ -26,7 +26,7 @@ pub struct HttpComponent {
 }
 
 struct Inner {
-    id: String,
+    id: Arc<str>,
     runtime: Runtime,
     pre: ProxyPre<StoreState>,
     grants: Arc<Grants>,
@@ -66,7 +66,7 @@ impl HttpComponent {
         })?;
         Ok(Self {
             inner: Arc::new(Inner {
-                id: id.to_string(),
+                id: id.into(),
                 runtime: runtime.clone(),
                 pre,
                 grants: Arc::new(grants),

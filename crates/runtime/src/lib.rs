@@ -16,7 +16,7 @@ mod http;
 mod loader;
 mod store;
 
-pub use app::{LoadedApp, LoadedComponent};
+pub use app::{AppOptions, LoadedApp, LoadedComponent};
 pub use command::CommandOutcome;
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::LoadError;

@@ -8,26 +8,38 @@ use wasmtime::{Engine, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::capabilities::outbound_http::OutboundHttp;
+use crate::capabilities::key_value::KeyValueInstance;
+use crate::capabilities::outbound::http::OutboundHttp;
+use crate::capabilities::sqlite::SqliteInstance;
+use crate::capabilities::variables::VariablesInstance;
+use crate::capabilities::Unconfigured;
 use crate::grants::{Grants, Outbound};
 
-/// Per-instance state: WASI, HTTP and the resource table they share.
+/// Per-instance state: one field per capability, and the resource table WASI and HTTP share.
 pub struct StoreState {
     table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
     outbound_http: OutboundHttp,
+    pub(crate) key_value: KeyValueInstance,
+    pub(crate) sqlite: SqliteInstance,
+    pub(crate) variables: VariablesInstance,
+    pub(crate) unconfigured: Unconfigured,
 }
 
 impl StoreState {
     /// State for one instance of a component with `grants`, whose WASI context is `wasi`
     /// (built by [`wasi_builder`] from the same grants).
-    pub(crate) fn new(component_id: &str, grants: &Arc<Grants>, wasi: WasiCtx) -> Self {
+    pub(crate) fn new(component_id: &Arc<str>, grants: &Arc<Grants>, wasi: WasiCtx) -> Self {
         Self {
             table: ResourceTable::new(),
             wasi,
             http: WasiHttpCtx::new(),
-            outbound_http: OutboundHttp::new(component_id, grants.clone()),
+            outbound_http: OutboundHttp::new(component_id.clone(), grants.clone()),
+            key_value: KeyValueInstance::new(component_id.clone(), grants.key_value.clone()),
+            sqlite: SqliteInstance::new(component_id.clone(), grants.sqlite.clone()),
+            variables: VariablesInstance::new(grants.variables.clone()),
+            unconfigured: Unconfigured,
         }
     }
 

@@ -46,6 +46,7 @@ impl CapabilityArgs {
                 Outbound::Denied
             },
             inherit_stdio: true,
+            ..Grants::default()
         })
     }
 }

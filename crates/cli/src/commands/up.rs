@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Args;
 use kiln_manifest::LoadedManifest;
-use kiln_runtime::{LoadedApp, Runtime, RuntimeOptions};
+use kiln_runtime::{AppOptions, LoadedApp, Runtime, RuntimeOptions};
 use kiln_trigger::http::{serve, RequestHandler, ServerOptions};
 use tokio::net::TcpListener;
 
@@ -22,6 +22,12 @@ pub(crate) struct UpCommand {
     /// Run the components' build commands first.
     #[arg(long)]
     build: bool,
+    /// Set an application variable: NAME=VALUE, or @FILE.json with an object of names to values.
+    #[arg(long = "variable", value_name = "NAME=VALUE | @FILE.json")]
+    variables: Vec<String>,
+    /// Run SQL on the default SQLite database before serving: a statement, or @FILE.sql.
+    #[arg(long = "sqlite", value_name = "STATEMENT | @FILE.sql")]
+    sqlite: Vec<String>,
 }
 
 impl UpCommand {
@@ -38,9 +44,17 @@ impl UpCommand {
                 app.manifest_path.display()
             );
         }
-        let state_dir = app.base_dir.join(".kiln");
+        let options = AppOptions {
+            state_dir: app.base_dir.join(".kiln"),
+            variables: parse_variables(&self.variables)?,
+            sqlite_statements: self
+                .sqlite
+                .iter()
+                .map(|s| read_at_file(s))
+                .collect::<anyhow::Result<_>>()?,
+        };
         let runtime = Runtime::new(&RuntimeOptions::default())?;
-        let app = LoadedApp::load(&runtime, app, &state_dir)?;
+        let app = LoadedApp::load(&runtime, app, &options).await?;
         let handler = Arc::new(RequestHandler::for_app(&app)?);
         let listener = bind(self.listen).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
@@ -79,5 +93,36 @@ pub(crate) async fn serve_until_stopped(
 pub(crate) fn print_warnings(warnings: &[String]) {
     for warning in warnings {
         eprintln!("warning: {warning}");
+    }
+}
+
+/// `NAME=VALUE` pairs and `@FILE.json` objects, in the order given.
+fn parse_variables(specs: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    for spec in specs {
+        if let Some(path) = spec.strip_prefix('@') {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--variable @{path}: cannot read the file"))?;
+            let object: std::collections::BTreeMap<String, String> = serde_json::from_str(&text)
+                .with_context(|| {
+                    format!("--variable @{path}: expected a JSON object of names to string values")
+                })?;
+            pairs.extend(object);
+        } else {
+            let (name, value) = spec
+                .split_once('=')
+                .with_context(|| format!("--variable {spec}: expected NAME=VALUE or @FILE.json"))?;
+            pairs.push((name.to_string(), value.to_string()));
+        }
+    }
+    Ok(pairs)
+}
+
+/// The text itself, or the contents of the file named after `@`.
+fn read_at_file(spec: &str) -> anyhow::Result<String> {
+    match spec.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .with_context(|| format!("--sqlite @{path}: cannot read the file")),
+        None => Ok(spec.to_string()),
     }
 }

@@ -4,6 +4,7 @@ mod build;
 mod example;
 mod run;
 mod serve;
+mod spin;
 mod up;
 mod util;
 
@@ -15,6 +16,7 @@ fn every_guest_has_a_test() {
         include_str!("serve.rs"),
         include_str!("up.rs"),
         include_str!("build.rs"),
+        include_str!("spin.rs"),
     ]
     .concat();
     for guest in kiln_test_guests::ALL {

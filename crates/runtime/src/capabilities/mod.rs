@@ -1,19 +1,42 @@
 //! Host capabilities: every interface kiln provides to guests, linked once into the one
-//! [`Linker`] all components are pre-linked with.
-//!
-//! Today: WASI 0.2 (`wasi:cli`, `wasi:filesystem`, `wasi:sockets`, `wasi:clocks`, `wasi:random`,
-//! `wasi:io`) and `wasi:http` 0.2 (incoming and outgoing). What an instance may actually reach is
+//! [`Linker`] all components are pre-linked with. What an instance may actually reach is
 //! decided per component by its [`crate::Grants`], when its [`crate::StoreState`] is built.
+//!
+//! | module | interfaces |
+//! |---|---|
+//! | (wasmtime-wasi) | WASI 0.2: cli, filesystem, sockets, clocks, random, io |
+//! | [`outbound`] | `wasi:http` 0.2 outgoing-handler, with the allow-list |
+//! | [`key_value`] | `fermyon:spin/key-value@2.0.0` |
+//! | [`sqlite`] | `fermyon:spin/sqlite@2.0.0` |
+//! | [`variables`] | `fermyon:spin/variables@2.0.0` |
+//! | `unconfigured` | `fermyon:spin` redis, postgres, mysql, mqtt, llm @2.0.0 (link only) |
 
-pub mod outbound_http;
+pub mod key_value;
+pub mod labels;
+pub mod outbound;
+pub mod sqlite;
+mod unconfigured;
+pub mod variables;
 
+use kiln_world::v2;
 use wasmtime::component::Linker;
 
 use crate::store::StoreState;
+pub(crate) use unconfigured::Unconfigured;
 
 /// Adds every capability's host functions to `linker`.
 pub(crate) fn link(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
+    v2::key_value::add_to_linker::<_, key_value::HasKeyValue>(linker, |s| &mut s.key_value)?;
+    v2::sqlite::add_to_linker::<_, sqlite::HasSqlite>(linker, |s| &mut s.sqlite)?;
+    v2::variables::add_to_linker::<_, variables::HasVariables>(linker, |s| &mut s.variables)?;
+    use unconfigured::HasUnconfigured as Off;
+    v2::rdbms_types::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    v2::postgres::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    v2::mysql::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    v2::redis::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    v2::mqtt::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    v2::llm::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
     Ok(())
 }

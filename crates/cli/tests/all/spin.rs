@@ -1,0 +1,278 @@
+//! Spin SDK components (`fermyon:spin@2.0.0`, built with spin-sdk 5) on `kiln up`: key-value,
+//! SQLite, variables and outbound HTTP behave as under `spin up`.
+
+use kiln_test_guests::{HTTP_ECHO, SPIN_SDK_V2};
+use serde_json::json;
+
+use crate::util::{app_dir, kiln, kiln_output, path_str, Server};
+
+fn manifest(extra_component: &str) -> String {
+    format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "spin-sdk-v2"
+[variables]
+greeting = {{ default = "hello" }}
+who = {{ required = true }}
+[[trigger.http]]
+route = "/..."
+component = "app"
+[[trigger.http]]
+route = "/other/..."
+component = "other"
+[component.app]
+source = "{SPIN_SDK_V2}"
+key_value_stores = ["default"]
+sqlite_databases = ["default"]
+variables = {{ message = "{{{{ greeting }}}}, {{{{ who }}}}!", plain = "literal" }}
+{extra_component}
+[component.other]
+source = "{SPIN_SDK_V2}"
+"#
+    )
+}
+
+fn start(dir: &tempfile::TempDir, extra: &[&str]) -> Server {
+    let mut args = vec!["up", "-f", path_str(dir.path()), "--variable", "who=kiln"];
+    args.extend_from_slice(extra);
+    Server::start(&args)
+}
+
+#[tokio::test]
+async fn key_value_round_trips_and_survives_a_restart() {
+    let dir = app_dir(&[("spin.toml", &manifest(""))]);
+    let server = start(&dir, &[]);
+    assert_eq!(
+        server
+            .request("PUT", "/kv/default/greeting", &[], "bonjour")
+            .await
+            .body,
+        "ok"
+    );
+    assert_eq!(
+        server
+            .request("PUT", "/kv/default/other", &[], "x")
+            .await
+            .body,
+        "ok"
+    );
+    assert_eq!(server.get("/kv/default/greeting").await.body, "bonjour");
+    assert_eq!(
+        server
+            .request("HEAD", "/kv/default/greeting", &[], "")
+            .await
+            .status,
+        200
+    );
+    assert_eq!(server.get("/kv/default").await.body, "greeting\nother");
+    assert_eq!(
+        server
+            .request("DELETE", "/kv/default/other", &[], "")
+            .await
+            .body,
+        "ok"
+    );
+    let missing = server.get("/kv/default/other").await;
+    assert_eq!(
+        (missing.status, missing.body.as_str()),
+        (500, "error: not found")
+    );
+    drop(server);
+
+    let server = start(&dir, &[]);
+    assert_eq!(
+        server.get("/kv/default/greeting").await.body,
+        "bonjour",
+        "{}",
+        server.stderr()
+    );
+    assert_eq!(server.get("/kv/default").await.body, "greeting");
+}
+
+#[tokio::test]
+async fn stores_not_granted_or_not_defined_are_refused() {
+    let dir = app_dir(&[("spin.toml", &manifest(""))]);
+    let server = start(&dir, &[]);
+    let denied = server.get("/other/kv/default/k").await;
+    assert_eq!(denied.body, "error: Error::AccessDenied");
+    let unknown = server.get("/kv/nope/k").await;
+    assert_eq!(unknown.body, "error: Error::NoSuchStore");
+    assert_eq!(
+        server
+            .post_sql("/other/sql/default", json!({"statement": "SELECT 1"}))
+            .await,
+        "error: Error::AccessDenied"
+    );
+    assert_eq!(
+        server
+            .post_sql("/sql/nope", json!({"statement": "SELECT 1"}))
+            .await,
+        "error: Error::NoSuchDatabase"
+    );
+}
+
+#[tokio::test]
+async fn sql_with_every_value_type() {
+    let dir = app_dir(&[("spin.toml", &manifest(""))]);
+    let server = start(
+        &dir,
+        &[
+            "--sqlite",
+            "CREATE TABLE t (i INTEGER, r REAL, s TEXT, b BLOB, n TEXT)",
+        ],
+    );
+    let params = json!([{"integer": -42}, {"real": 2.5}, {"text": "héllo"}, {"blob": [0, 1, 255]}, {"null": null}]);
+    let inserted = server
+        .post_sql(
+            "/sql/default",
+            json!({"statement": "INSERT INTO t VALUES (?, ?, ?, ?, ?)", "params": params}),
+        )
+        .await;
+    assert_eq!(inserted, r#"{"columns":[],"rows":[]}"#);
+    let selected = server
+        .post_sql(
+            "/sql/default",
+            json!({"statement": "SELECT * FROM t WHERE i = ?", "params": [{"integer": -42}]}),
+        )
+        .await;
+    let expected = json!({"columns": ["i", "r", "s", "b", "n"], "rows": [params]});
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&selected).unwrap(),
+        expected
+    );
+    let bad = server
+        .post_sql("/sql/default", json!({"statement": "SELEKT"}))
+        .await;
+    assert!(
+        bad.starts_with("error: Error::Io(") && bad.contains("syntax error"),
+        "{bad}"
+    );
+}
+
+#[tokio::test]
+async fn sqlite_setup_from_a_file() {
+    let dir = app_dir(&[
+        ("spin.toml", &manifest("")),
+        (
+            "setup.sql",
+            "CREATE TABLE pets (name TEXT); INSERT INTO pets VALUES ('rex');",
+        ),
+    ]);
+    let setup = format!("@{}", path_str(&dir.path().join("setup.sql")));
+    let server = start(&dir, &["--sqlite", &setup]);
+    let rows = server
+        .post_sql(
+            "/sql/default",
+            json!({"statement": "SELECT name FROM pets"}),
+        )
+        .await;
+    assert_eq!(rows, r#"{"columns":["name"],"rows":[[{"text":"rex"}]]}"#);
+}
+
+#[tokio::test]
+async fn variables_come_from_defaults_flags_and_the_environment() {
+    let dir = app_dir(&[("spin.toml", &manifest(""))]);
+    let server = start(&dir, &[]);
+    assert_eq!(server.get("/var/message").await.body, "hello, kiln!");
+    assert_eq!(server.get("/var/plain").await.body, "literal");
+    assert!(server
+        .get("/var/greeting")
+        .await
+        .body
+        .starts_with("error: Error::Undefined("));
+    assert!(server
+        .get("/var/Bad-Name")
+        .await
+        .body
+        .starts_with("error: Error::InvalidName("));
+    drop(server);
+
+    let mut command = kiln();
+    command
+        .env("SPIN_VARIABLE_GREETING", "hi")
+        .env("KILN_VARIABLE_WHO", "env");
+    let server = Server::start_with(command, &["up", "-f", path_str(dir.path())]);
+    assert_eq!(server.get("/var/message").await.body, "hi, env!");
+    drop(server);
+
+    let json_file = dir.path().join("vars.json");
+    std::fs::write(&json_file, r#"{"who": "file"}"#).unwrap();
+    let at = format!("@{}", path_str(&json_file));
+    let server = Server::start(&["up", "-f", path_str(dir.path()), "--variable", &at]);
+    assert_eq!(server.get("/var/message").await.body, "hello, file!");
+}
+
+#[test]
+fn a_missing_required_variable_stops_kiln_up() {
+    let dir = app_dir(&[("spin.toml", &manifest(""))]);
+    let output = kiln_output(&["up", "-f", path_str(dir.path()), "--listen", "127.0.0.1:0"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("variable \"who\" is required and has no value: set it with --variable who=VALUE or KILN_VARIABLE_WHO"), "{stderr}");
+}
+
+#[tokio::test]
+async fn outbound_http_follows_allowed_outbound_hosts() {
+    let target = Server::start(&["serve", HTTP_ECHO]);
+    let port = target.url.rsplit(':').next().unwrap().to_string();
+    let grant = format!("allowed_outbound_hosts = [\"http://127.0.0.1:{port}\"]");
+    let dir = app_dir(&[("spin.toml", &manifest(&grant))]);
+    let server = start(&dir, &[]);
+    let allowed = server
+        .get(&format!("/outbound?url={}/hello", target.url))
+        .await;
+    assert!(
+        allowed.body.starts_with("200 method: GET\npath: /hello\n"),
+        "{}",
+        allowed.body
+    );
+
+    let denied = server
+        .get(&format!("/other/outbound?url={}/hello", target.url))
+        .await;
+    assert!(denied.body.contains("HttpRequestDenied"), "{}", denied.body);
+    assert!(
+        server.stderr().contains(
+            "denied: add its scheme://host:port to allowed_outbound_hosts component_id=other"
+        ),
+        "{}",
+        server.stderr()
+    );
+    let other_port = server.get("/outbound?url=http://127.0.0.1:1/x").await;
+    assert!(
+        other_port.body.contains("HttpRequestDenied"),
+        "{}",
+        other_port.body
+    );
+}
+
+#[tokio::test]
+async fn interfaces_without_a_backend_link_and_report_it() {
+    let dir = app_dir(&[("spin.toml", &manifest(""))]);
+    let server = start(&dir, &[]);
+    let no_backend = "kiln has no backend configured for this interface";
+    assert_eq!(
+        server.get("/redis").await.body,
+        format!("error: Error::Other({no_backend:?})")
+    );
+    assert_eq!(
+        server.get("/postgres").await.body,
+        format!("error: Error::ConnectionFailed({no_backend:?})")
+    );
+    assert_eq!(
+        server.get("/mysql").await.body,
+        format!("error: Error::ConnectionFailed({no_backend:?})")
+    );
+    assert_eq!(
+        server.get("/mqtt").await.body,
+        format!("error: Error::ConnectionFailed({no_backend:?})")
+    );
+}
+
+impl Server {
+    async fn post_sql(&self, path: &str, body: serde_json::Value) -> String {
+        self.request("POST", path, &[], &body.to_string())
+            .await
+            .body
+    }
+}

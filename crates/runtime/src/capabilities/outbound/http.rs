@@ -1,0 +1,79 @@
+//! Outbound HTTP (`wasi:http/outgoing-handler`): every request a guest sends passes
+//! [`OutboundHttp::send_request`], which lets it through only when the component's grants allow:
+//! `--allow-outbound` ([`Outbound::AllowAll`]) sends anywhere, `allowed_outbound_hosts`
+//! ([`Outbound::AllowList`]) where an entry matches, and no grant nowhere. A denial is the
+//! guest-visible `HTTP-request-denied` error, never a trap, and is logged with the component id.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use http_body_util::BodyExt;
+use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
+
+use super::Destination;
+use crate::grants::{Grants, Outbound};
+
+/// The outbound HTTP policy of one instance.
+pub struct OutboundHttp {
+    component_id: Arc<str>,
+    grants: Arc<Grants>,
+}
+
+impl OutboundHttp {
+    pub(crate) fn new(component_id: Arc<str>, grants: Arc<Grants>) -> Self {
+        Self {
+            component_id,
+            grants,
+        }
+    }
+}
+
+type SendResult = wasmtime_wasi_http::Result<(
+    http::Response<WasiBody>,
+    Box<dyn Future<Output = Result<(), Error>> + Send>,
+)>;
+
+impl WasiHttpHooks for OutboundHttp {
+    fn send_request(
+        &mut self,
+        request: http::Request<WasiBody>,
+        options: Option<RequestOptions>,
+        _request_io: Box<dyn Future<Output = Result<(), Error>> + Send>,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        let destination = destination(&request);
+        let allowed = match (&self.grants.outbound, &destination) {
+            (Outbound::AllowAll, _) => true,
+            (Outbound::AllowList(hosts), Some(to)) => hosts.iter().any(|h| h.allows(to)),
+            _ => false,
+        };
+        if !allowed {
+            tracing::error!(
+                component_id = %self.component_id,
+                "outbound request to {} denied: add its scheme://host:port to allowed_outbound_hosts",
+                request.uri()
+            );
+            return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
+        Box::new(async move {
+            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            Ok((
+                response.map(BodyExt::boxed_unsync),
+                Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
+
+/// Where a request is going, as the allow-list sees it.
+fn destination(request: &http::Request<WasiBody>) -> Option<Destination> {
+    let uri = request.uri();
+    Some(Destination {
+        scheme: uri.scheme_str().unwrap_or("https").to_ascii_lowercase(),
+        host: uri
+            .host()?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+        port: uri.port_u16(),
+    })
+}

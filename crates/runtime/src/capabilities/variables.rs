@@ -1,0 +1,183 @@
+//! Variables: `fermyon:spin/variables@2.0.0`.
+//!
+//! Per app ([`AppVariables::resolve`]): each `[variables]` entry gets its value from, in order,
+//! `--variable name=value`, the environment (`KILN_VARIABLE_NAME`, then `SPIN_VARIABLE_NAME`), and
+//! its `default`; a required variable with no value stops the app. Per component: its
+//! `variables` templates are rendered with those values. Per instance: a shared map, no work.
+//! Values marked `secret` are never logged.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use kiln_manifest::{AppSpec, ComponentSpec, Template};
+use kiln_world::v2::variables::{self as v2, Error};
+use wasmtime::component::HasData;
+
+/// The value of every application variable.
+#[derive(Debug, Clone, Default)]
+pub struct AppVariables {
+    values: HashMap<String, String>,
+}
+
+impl AppVariables {
+    /// Resolves the app's variables from `overrides` (`--variable`), the environment and defaults.
+    pub fn resolve(app: &AppSpec, overrides: &[(String, String)]) -> anyhow::Result<Self> {
+        Self::resolve_with(app, overrides, |key| std::env::var(key).ok())
+    }
+
+    fn resolve_with(
+        app: &AppSpec,
+        overrides: &[(String, String)],
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        if let Some((name, _)) = overrides
+            .iter()
+            .find(|(name, _)| !app.variables.contains_key(name))
+        {
+            anyhow::bail!(
+                "--variable {name}: the app declares no variable \"{name}\" in [variables]"
+            );
+        }
+        let mut values = HashMap::new();
+        for (name, spec) in &app.variables {
+            let upper = name.to_ascii_uppercase();
+            let value = overrides
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .or_else(|| env(&format!("KILN_VARIABLE_{upper}")))
+                .or_else(|| env(&format!("SPIN_VARIABLE_{upper}")))
+                .or_else(|| spec.default.clone());
+            match value {
+                Some(value) => {
+                    values.insert(name.clone(), value);
+                }
+                None if spec.required => anyhow::bail!(
+                    "variable \"{name}\" is required and has no value: set it with --variable {name}=VALUE or KILN_VARIABLE_{upper}"
+                ),
+                None => {}
+            }
+        }
+        Ok(Self { values })
+    }
+
+    /// Renders `template` (`"https://{{ host }}"`) with these values.
+    pub fn render(&self, template: &str) -> anyhow::Result<String> {
+        let template = Template::parse(template).map_err(|e| anyhow::anyhow!(e))?;
+        template
+            .render(|name| self.values.get(name).cloned())
+            .map_err(|missing| anyhow::anyhow!("variable \"{missing}\" has no value"))
+    }
+
+    /// The component's own variables, rendered.
+    pub fn for_component(&self, component: &ComponentSpec) -> anyhow::Result<VariablesGrant> {
+        let mut values = BTreeMap::new();
+        for (name, template) in &component.variables {
+            let value = self
+                .render(template)
+                .map_err(|e| anyhow::anyhow!("component variable \"{name}\": {e}"))?;
+            values.insert(name.clone(), value);
+        }
+        Ok(VariablesGrant {
+            values: Arc::new(values),
+        })
+    }
+}
+
+/// The variables one component may read, with their values.
+#[derive(Debug, Clone, Default)]
+pub struct VariablesGrant {
+    values: Arc<BTreeMap<String, String>>,
+}
+
+/// Per-instance state.
+pub struct VariablesInstance {
+    grant: VariablesGrant,
+}
+
+impl VariablesInstance {
+    pub(crate) fn new(grant: VariablesGrant) -> Self {
+        Self { grant }
+    }
+}
+
+/// `HasData` marker for linking.
+pub(crate) struct HasVariables;
+
+impl HasData for HasVariables {
+    type Data<'a> = &'a mut VariablesInstance;
+}
+
+impl v2::Host for VariablesInstance {
+    async fn get(&mut self, name: String) -> anyhow::Result<Result<String, Error>> {
+        if !kiln_manifest::is_variable_name(&name) {
+            return Ok(Err(Error::InvalidName(format!(
+                "\"{name}\" is not a valid variable name: use lower_snake_case"
+            ))));
+        }
+        Ok(self
+            .grant
+            .values
+            .get(&name)
+            .cloned()
+            .ok_or_else(|| Error::Undefined(format!("no variable for \"{name}\""))))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kiln_manifest::LoadedManifest;
+
+    fn app() -> AppSpec {
+        let text = r#"spin_manifest_version = 2
+[application]
+name = "v"
+[variables]
+host = { default = "example.com" }
+token = { required = true, secret = true }
+port = { default = "80" }
+[[trigger.http]]
+route = "/..."
+component = "c"
+[component.c]
+source = "c.wasm"
+variables = { url = "https://{{ host }}:{{ port }}/", token = "{{ token }}" }
+"#;
+        LoadedManifest::from_text(std::path::Path::new("/app/spin.toml"), text)
+            .unwrap()
+            .app
+    }
+
+    #[test]
+    fn overrides_beat_the_environment_which_beats_defaults() {
+        let env = |key: &str| match key {
+            "KILN_VARIABLE_PORT" => Some("8080".to_string()),
+            "SPIN_VARIABLE_PORT" => Some("9090".to_string()),
+            "SPIN_VARIABLE_TOKEN" => Some("from-env".to_string()),
+            _ => None,
+        };
+        let vars =
+            AppVariables::resolve_with(&app(), &[("host".into(), "cli.test".into())], env).unwrap();
+        let grant = vars.for_component(app().component("c").unwrap()).unwrap();
+        assert_eq!(grant.values["url"], "https://cli.test:8080/");
+        assert_eq!(grant.values["token"], "from-env");
+    }
+
+    #[test]
+    fn a_required_variable_without_a_value_stops_the_app() {
+        let error = AppVariables::resolve_with(&app(), &[], |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("variable \"token\" is required"), "{error}");
+    }
+
+    #[test]
+    fn an_undeclared_override_is_an_error() {
+        let error = AppVariables::resolve_with(&app(), &[("nope".into(), "x".into())], |_| None)
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("declares no variable \"nope\""), "{error}");
+    }
+}

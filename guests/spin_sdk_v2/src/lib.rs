@@ -1,0 +1,109 @@
+//! A component built with the published Spin SDK 5 (`fermyon:spin@2.0.0` on WASI 0.2) that
+//! drives each Spin interface from an HTTP request, so tests can check kiln against Spin:
+//!
+//! - `GET|PUT|DELETE|HEAD /kv/STORE/KEY` and `GET /kv/STORE` (keys, one per line)
+//! - `POST /sql/DATABASE` with `{"statement": "...", "params": [{"integer": 1}, ...]}`
+//!   answers `{"columns": [...], "rows": [[{"text": "..."}, ...]]}`
+//! - `GET /var/NAME`
+//! - `GET /outbound?url=URL` sends a GET and answers with the status and body it got
+//! - `GET /redis`, `/postgres`, `/mysql`, `/mqtt` open a connection to a local server
+//!
+//! Paths are read from `spin-path-info`, so the component works under any route prefix.
+//! A failure answers 500 with `error: ` and the error's debug form (`AccessDenied`, ...).
+
+use serde_json::{json, Value as Json};
+use spin_sdk::http::{Method, Request, Response};
+use spin_sdk::http_component;
+use spin_sdk::key_value::Store;
+use spin_sdk::sqlite::{Connection, Value};
+
+#[http_component]
+async fn handle(request: Request) -> Response {
+    // The path below the matched route, as Spin passes it.
+    let path = request.header("spin-path-info").and_then(|h| h.as_str()).unwrap_or_default().to_string();
+    let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    let result = match parts.as_slice() {
+        ["kv", store, key] => key_value(request.method(), store, key, request.body()),
+        ["kv", store] => keys(store),
+        ["sql", database] => sql(database, request.body()),
+        ["var", name] => spin_sdk::variables::get(name).map_err(|e| format!("{e:?}")),
+        ["outbound"] => outbound(request.query()).await,
+        ["redis"] => spin_sdk::redis::Connection::open("redis://127.0.0.1:6379").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
+        ["postgres"] => spin_sdk::pg::Connection::open("postgres://127.0.0.1/test").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
+        ["mysql"] => spin_sdk::mysql::Connection::open("mysql://root@127.0.0.1/test").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
+        ["mqtt"] => spin_sdk::mqtt::Connection::open("mqtt://127.0.0.1:1883", "", "", 30).map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
+        _ => return Response::new(404, "no such route"),
+    };
+    match result {
+        Ok(body) => Response::new(200, body),
+        Err(error) => Response::new(500, format!("error: {error}")),
+    }
+}
+
+fn key_value(method: &Method, store: &str, key: &str, body: &[u8]) -> Result<String, String> {
+    let store = Store::open(store).map_err(|e| format!("{e:?}"))?;
+    let done = |r: Result<(), spin_sdk::key_value::Error>| r.map(|()| "ok".to_string()).map_err(|e| format!("{e:?}"));
+    match method {
+        Method::Get => match store.get(key).map_err(|e| format!("{e:?}"))? {
+            Some(value) => Ok(String::from_utf8_lossy(&value).into_owned()),
+            None => Err("not found".into()),
+        },
+        Method::Put => done(store.set(key, body)),
+        Method::Delete => done(store.delete(key)),
+        Method::Head => store.exists(key).map(|e| e.to_string()).map_err(|e| format!("{e:?}")),
+        other => Err(format!("method {other:?} is not used")),
+    }
+}
+
+fn keys(store: &str) -> Result<String, String> {
+    let store = Store::open(store).map_err(|e| format!("{e:?}"))?;
+    let mut keys = store.get_keys().map_err(|e| format!("{e:?}"))?;
+    keys.sort();
+    Ok(keys.join("\n"))
+}
+
+fn sql(database: &str, body: &[u8]) -> Result<String, String> {
+    let request: Json = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let statement = request["statement"].as_str().ok_or("no statement")?;
+    let params: Vec<Value> = request["params"]
+        .as_array()
+        .map(|ps| ps.iter().map(to_value).collect::<Result<_, _>>())
+        .transpose()?
+        .unwrap_or_default();
+    let connection = Connection::open(database).map_err(|e| format!("{e:?}"))?;
+    let result = connection.execute(statement, &params).map_err(|e| format!("{e:?}"))?;
+    let rows: Vec<Json> = result
+        .rows
+        .iter()
+        .map(|row| Json::Array(row.values.iter().map(from_value).collect()))
+        .collect();
+    Ok(json!({ "columns": result.columns, "rows": rows }).to_string())
+}
+
+fn to_value(param: &Json) -> Result<Value, String> {
+    let (kind, value) = param.as_object().and_then(|o| o.iter().next()).ok_or("a parameter is {type: value}")?;
+    Ok(match kind.as_str() {
+        "integer" => Value::Integer(value.as_i64().ok_or("integer")?),
+        "real" => Value::Real(value.as_f64().ok_or("real")?),
+        "text" => Value::Text(value.as_str().ok_or("text")?.to_string()),
+        "blob" => Value::Blob(serde_json::from_value(value.clone()).map_err(|e| e.to_string())?),
+        "null" => Value::Null,
+        other => return Err(format!("unknown parameter type {other}")),
+    })
+}
+
+fn from_value(value: &Value) -> Json {
+    match value {
+        Value::Integer(i) => json!({ "integer": i }),
+        Value::Real(f) => json!({ "real": f }),
+        Value::Text(s) => json!({ "text": s }),
+        Value::Blob(b) => json!({ "blob": b }),
+        Value::Null => json!({ "null": null }),
+    }
+}
+
+async fn outbound(query: &str) -> Result<String, String> {
+    let url = query.strip_prefix("url=").ok_or("expected ?url=URL")?;
+    let response: Response = spin_sdk::http::send(Request::get(url)).await.map_err(|e| format!("{e:?}"))?;
+    Ok(format!("{} {}", response.status(), String::from_utf8_lossy(response.body())))
+}
