@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Runs kiln's whole test suite on a fresh machine: installs the wasm32-wasip2 target when it is
-# missing (the test components in guests/ are built for it), then checks formatting and lints
-# and runs every test of the workspace.
+# Runs kiln's whole test suite on a fresh machine: installs the wasm32-wasip2 and wasm32-wasip1
+# targets when they are missing (the test components in guests/ are built for them), then
+# checks formatting and lints and runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! rustup target list --installed | grep -qx wasm32-wasip2; then
-    echo "installing the wasm32-wasip2 target (rustup target add wasm32-wasip2)"
-    rustup target add wasm32-wasip2
-fi
+for target in wasm32-wasip2 wasm32-wasip1; do
+    if ! rustup target list --installed | grep -qx "$target"; then
+        echo "installing the $target target (rustup target add $target)"
+        rustup target add "$target"
+    fi
+done
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

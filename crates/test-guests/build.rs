@@ -1,5 +1,5 @@
-//! Builds every crate of the `guests/` workspace for wasm32-wasip2 (once per change), then
-//! writes a constant per guest with the path of its .wasm. A failed build fails this crate's
+//! Builds every crate of the `guests/` workspace for wasm32-wasip2 (and `spin_sdk_v2` also for
+//! wasm32-wasip1) once per change, then writes a constant per guest with the path of its .wasm. A failed build fails this crate's
 //! build with cargo's output: tests never run without their guests.
 
 use std::path::{Path, PathBuf};
@@ -17,18 +17,52 @@ fn main() {
     let target_dir = root.join("target").join("guests");
     println!("cargo:rerun-if-changed={}", guests.display());
 
+    cargo_build(&guests, &target_dir, "wasm32-wasip2", &["--workspace"]);
+    // One Spin SDK guest also as a preview 1 module, as older Spin templates build them.
+    cargo_build(
+        &guests,
+        &target_dir,
+        "wasm32-wasip1",
+        &["-p", "spin_sdk_v2"],
+    );
+
+    let out_dir = target_dir.join("wasm32-wasip2").join("release");
+    let mut code = String::new();
+    let mut names = Vec::new();
+    for name in guest_names(&guests) {
+        let wasm = out_dir.join(format!("{name}.wasm"));
+        assert!(wasm.is_file(), "guest {name} built no {}", wasm.display());
+        code.push_str(&format!(
+            "/// Path of the `{name}` guest.\npub const {}: &str = {:?};\n",
+            name.to_uppercase(),
+            wasm.display().to_string()
+        ));
+        names.push(name);
+    }
+    let p1 = target_dir.join("wasm32-wasip1/release/spin_sdk_v2.wasm");
+    code.push_str(&format!(
+        "/// The `spin_sdk_v2` guest built for wasm32-wasip1 (a core module).\npub const SPIN_SDK_V2_WASIP1: &str = {:?};\n",
+        p1.display().to_string()
+    ));
+    code.push_str(&format!(
+        "/// Every guest, by crate name.\npub const ALL: &[&str] = &{names:?};\n"
+    ));
+    std::fs::write(
+        PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("guests.rs"),
+        code,
+    )
+    .unwrap();
+}
+
+/// Runs `cargo build --release --target TARGET ARGS` in the guests workspace, or fails the build.
+fn cargo_build(guests: &Path, target_dir: &Path, target: &str, args: &[&str]) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     build
-        .current_dir(&guests)
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--workspace",
-        ])
-        .env("CARGO_TARGET_DIR", &target_dir);
+        .current_dir(guests)
+        .args(["build", "--release", "--target", target])
+        .args(args)
+        .env("CARGO_TARGET_DIR", target_dir);
     // Settings meant for the host build must not leak into the guest build.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
@@ -45,32 +79,10 @@ fn main() {
     let output = build.output().expect("running cargo for the guests");
     if !output.status.success() {
         panic!(
-            "building guests/ for wasm32-wasip2 failed (is the target installed? `rustup target add wasm32-wasip2`):\n{}",
+            "building guests/ for {target} failed (is the target installed? `rustup target add {target}`):\n{}",
             String::from_utf8_lossy(&output.stderr)
         );
     }
-
-    let out_dir = target_dir.join("wasm32-wasip2").join("release");
-    let mut code = String::new();
-    let mut names = Vec::new();
-    for name in guest_names(&guests) {
-        let wasm = out_dir.join(format!("{name}.wasm"));
-        assert!(wasm.is_file(), "guest {name} built no {}", wasm.display());
-        code.push_str(&format!(
-            "/// Path of the `{name}` guest.\npub const {}: &str = {:?};\n",
-            name.to_uppercase(),
-            wasm.display().to_string()
-        ));
-        names.push(name);
-    }
-    code.push_str(&format!(
-        "/// Every guest, by crate name.\npub const ALL: &[&str] = &{names:?};\n"
-    ));
-    std::fs::write(
-        PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("guests.rs"),
-        code,
-    )
-    .unwrap();
 }
 
 /// The member crates of the guests workspace: each directory with a Cargo.toml.

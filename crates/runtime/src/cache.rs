@@ -63,14 +63,15 @@ impl CompileCache {
         self.dir.join(format!("{hex}-{}.cwasm", self.engine_tag))
     }
 
-    /// The compiled form of `wasm`: from the cache when present, else compiled and stored.
-    /// A cache that cannot be read or written only costs a compilation.
-    pub(crate) fn load_or_compile<T: Compiled>(
+    /// The compiled form of the Wasm file `key`: from the cache when present, else made by
+    /// `build` and stored. A cache that cannot be read or written only costs a compilation.
+    pub(crate) fn load_or_build<T: Compiled>(
         &self,
         engine: &Engine,
-        wasm: &[u8],
+        key: &[u8],
+        build: impl FnOnce() -> anyhow::Result<T>,
     ) -> anyhow::Result<T> {
-        let path = self.path_for(wasm);
+        let path = self.path_for(key);
         if path.is_file() {
             // SAFETY: the file was written by `Compiled::serialize` under this engine
             // configuration (the engine tag is part of its name), in a directory only kiln writes.
@@ -82,7 +83,7 @@ impl CompileCache {
                 Err(e) => tracing::warn!("ignoring unreadable cache entry {}: {e}", path.display()),
             }
         }
-        let compiled = T::compile(engine, wasm)?;
+        let compiled = build()?;
         tracing::debug!("compiled, caching as {}", path.display());
         if let Err(e) = store(&path, &compiled) {
             tracing::warn!("cannot write compile cache {}: {e:#}", path.display());

@@ -116,6 +116,8 @@ fn base_config() -> Config {
     let mut config = Config::new();
     config.epoch_interruption(true);
     config.wasm_component_model(true);
+    // WASI 0.3 components (`wasi:http/handler@0.3`) use the component model's async ABI.
+    config.wasm_component_model_async(true);
     // Copy-on-write images make instantiating a memory with data segments a page-table update.
     config.memory_init_cow(true);
     config

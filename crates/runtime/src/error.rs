@@ -22,7 +22,7 @@ pub enum LoadError {
         path: PathBuf,
     },
     /// A core module where a component is needed.
-    #[error("component \"{id}\": {} is a core WebAssembly module, not a component: build it for wasm32-wasip2, or convert it with `wasm-tools component new --adapt`", path.display())]
+    #[error("component \"{id}\": {} is a core WebAssembly module, not a component, and carries no component type to adapt it with: build it for wasm32-wasip2", path.display())]
     CoreModule {
         /// Component id.
         id: String,

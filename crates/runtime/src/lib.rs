@@ -8,6 +8,7 @@ mod app;
 mod cache;
 pub mod capabilities;
 mod command;
+mod componentize;
 mod engine;
 mod error;
 mod files;

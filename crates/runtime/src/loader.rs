@@ -39,29 +39,55 @@ pub(crate) fn compile<T: Compiled>(
     path: &Path,
     wasm: &[u8],
 ) -> Result<T, LoadError> {
-    let compiled = match runtime.cache() {
-        Some(cache) => cache.load_or_compile(runtime.engine(), wasm),
-        None => T::compile(runtime.engine(), wasm).map_err(anyhow::Error::from),
-    };
-    compiled.map_err(|reason| LoadError::Compile {
-        id: id.to_string(),
-        path: path.to_path_buf(),
-        reason,
+    cached(runtime, wasm, || Ok(T::compile(runtime.engine(), wasm)?)).map_err(|reason| {
+        LoadError::Compile {
+            id: id.to_string(),
+            path: path.to_path_buf(),
+            reason,
+        }
     })
 }
 
-/// Reads and compiles the component at `path`; a core module is refused.
+/// What `build` makes from the Wasm file `wasm`, through the compile cache when there is one.
+fn cached<T: Compiled>(
+    runtime: &Runtime,
+    wasm: &[u8],
+    build: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    match runtime.cache() {
+        Some(cache) => cache.load_or_build(runtime.engine(), wasm, build),
+        None => build(),
+    }
+}
+
+/// Reads and compiles the component at `path`. A core module is adapted into a component when
+/// it carries its component type (a Spin app built for `wasm32-wasip1`), and refused otherwise.
 pub(crate) fn load_component(
     runtime: &Runtime,
     id: &str,
     path: &Path,
 ) -> Result<wasmtime::component::Component, LoadError> {
     let (wasm, kind) = read_wasm(id, path)?;
-    if kind == WasmKind::CoreModule {
+    if kind == WasmKind::Component {
+        return compile(runtime, id, path, &wasm);
+    }
+    if !crate::componentize::has_component_type(&wasm) {
         return Err(LoadError::CoreModule {
             id: id.to_string(),
             path: path.to_path_buf(),
         });
     }
-    compile(runtime, id, path, &wasm)
+    // Keyed by the module's bytes, so the adapter runs only when the cache misses.
+    cached(runtime, &wasm, || {
+        let component = crate::componentize::componentize(&wasm)?;
+        Ok(wasmtime::component::Component::new(
+            runtime.engine(),
+            &component,
+        )?)
+    })
+    .map_err(|reason| LoadError::Compile {
+        id: id.to_string(),
+        path: path.to_path_buf(),
+        reason,
+    })
 }

@@ -1,7 +1,7 @@
 //! Spin SDK components (`fermyon:spin@2.0.0`, built with spin-sdk 5) on `kiln up`: key-value,
 //! SQLite, variables and outbound HTTP behave as under `spin up`.
 
-use kiln_test_guests::{HTTP_ECHO, SPIN_SDK_V2};
+use kiln_test_guests::{HTTP_ECHO, SPIN_SDK_P3, SPIN_SDK_V2, SPIN_SDK_V2_WASIP1};
 use serde_json::json;
 
 use crate::util::{app_dir, kiln, kiln_output, path_str, Server};
@@ -275,4 +275,83 @@ impl Server {
             .await
             .body
     }
+}
+
+#[tokio::test]
+async fn the_same_app_built_for_wasip1_is_adapted_and_runs() {
+    let dir = app_dir(&[(
+        "spin.toml",
+        &manifest("").replace(SPIN_SDK_V2, SPIN_SDK_V2_WASIP1),
+    )]);
+    let server = start(&dir, &[]);
+    assert_eq!(
+        server
+            .request("PUT", "/kv/default/k", &[], "from p1")
+            .await
+            .body,
+        "ok",
+        "{}",
+        server.stderr()
+    );
+    assert_eq!(server.get("/kv/default/k").await.body, "from p1");
+    assert_eq!(server.get("/var/message").await.body, "hello, kiln!");
+    assert_eq!(
+        server.get("/other/kv/default/k").await.body,
+        "error: Error::AccessDenied"
+    );
+}
+
+#[tokio::test]
+async fn a_spin_sdk_7_component_on_wasi_0_3_serves() {
+    let target = Server::start(&["serve", HTTP_ECHO]);
+    let port = target.url.rsplit(':').next().unwrap().to_string();
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "p3"
+[[trigger.http]]
+route = "/p3/..."
+component = "p3"
+[component.p3]
+source = "{SPIN_SDK_P3}"
+allowed_outbound_hosts = ["http://127.0.0.1:{port}"]
+"#
+    );
+    let dir = app_dir(&[("spin.toml", &manifest)]);
+    let server = Server::start(&["up", "-f", path_str(dir.path())]);
+    let hello = server.get("/p3/hello").await;
+    assert_eq!(
+        (hello.status, hello.body.as_str()),
+        (200, "p3 GET /hello "),
+        "{}",
+        server.stderr()
+    );
+    assert_eq!(
+        server.request("POST", "/p3/x", &[], "payload").await.body,
+        "p3 POST /x payload"
+    );
+
+    // Many requests at once share and reuse instances.
+    let requests = (0..32).map(|i| {
+        let server = &server;
+        async move { server.get(&format!("/p3/n{i}")).await.body }
+    });
+    let bodies = futures::future::join_all(requests).await;
+    for (i, body) in bodies.iter().enumerate() {
+        assert_eq!(body, &format!("p3 GET /n{i} "));
+    }
+
+    let allowed = server
+        .get(&format!("/p3/outbound?url={}/from-p3", target.url))
+        .await;
+    assert!(
+        allowed
+            .body
+            .starts_with("200 method: GET\npath: /from-p3\n"),
+        "{}",
+        allowed.body
+    );
+    let denied = server.get("/p3/outbound?url=http://127.0.0.1:1/").await;
+    assert_eq!(denied.status, 500);
+    assert!(denied.body.contains("HttpRequestDenied"), "{}", denied.body);
 }

@@ -4,8 +4,8 @@
 //!
 //! | module | interfaces |
 //! |---|---|
-//! | (wasmtime-wasi) | WASI 0.2: cli, filesystem, sockets, clocks, random, io |
-//! | [`outbound`] | `wasi:http` 0.2 outgoing-handler, with the allow-list |
+//! | (wasmtime-wasi) | WASI 0.2 and 0.3: cli, filesystem, sockets, clocks, random, io |
+//! | [`outbound`] | `wasi:http` 0.2 outgoing-handler and 0.3 client, with the allow-list |
 //! | [`key_value`] | `fermyon:spin/key-value@2.0.0` |
 //! | [`sqlite`] | `fermyon:spin/sqlite@2.0.0` |
 //! | [`variables`] | `fermyon:spin/variables@2.0.0` |
@@ -28,6 +28,8 @@ pub(crate) use unconfigured::Unconfigured;
 pub(crate) fn link(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
+    wasmtime_wasi::p3::add_to_linker(linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(linker)?;
     v2::key_value::add_to_linker::<_, key_value::HasKeyValue>(linker, |s| &mut s.key_value)?;
     v2::sqlite::add_to_linker::<_, sqlite::HasSqlite>(linker, |s| &mut s.sqlite)?;
     v2::variables::add_to_linker::<_, variables::HasVariables>(linker, |s| &mut s.variables)?;

@@ -1,0 +1,44 @@
+//! A WASI 0.3 component built with the published Spin SDK 7 (`#[http_service]`, exporting
+//! `wasi:http/handler@0.3.0`):
+//!
+//! - `GET /outbound?url=URL` sends a GET and answers with the status and body it got;
+//! - anything else answers `p3 METHOD PATH-INFO BODY`, where PATH-INFO is `spin-path-info`.
+
+use spin_sdk::http::body::IncomingBodyExt;
+use spin_sdk::http::{send, EmptyBody, IntoResponse, Request, StatusCode};
+use spin_sdk::http_service;
+
+#[http_service]
+async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
+    let path_info = request
+        .headers()
+        .get("spin-path-info")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    if path_info == "/outbound" {
+        let query = request.uri().query().unwrap_or_default().to_string();
+        return Ok(outbound(&query).await.into_response());
+    }
+    let method = request.method().to_string();
+    let body = request.into_body().bytes().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    Ok(format!("p3 {method} {path_info} {}", String::from_utf8_lossy(&body)).into_response())
+}
+
+async fn outbound(query: &str) -> (StatusCode, String) {
+    let Some(url) = query.strip_prefix("url=") else {
+        return (StatusCode::BAD_REQUEST, "expected ?url=URL".into());
+    };
+    let request = match Request::get(url).body(EmptyBody::new()) {
+        Ok(request) => request,
+        Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()),
+    };
+    match send(request).await {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let body = response.into_body().bytes().await.unwrap_or_default();
+            (StatusCode::OK, format!("{status} {}", String::from_utf8_lossy(&body)))
+        }
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e:?}")),
+    }
+}
