@@ -20,3 +20,13 @@ pub mod v2 {
         key_value, llm, mqtt, mysql, postgres, rdbms_types, redis, sqlite, variables,
     };
 }
+
+/// `spin:*@3.x`: the interfaces of Spin SDK 7 (WASI 0.3, async functions).
+pub mod v3 {
+    pub use crate::generated::spin::variables::variables;
+}
+
+/// The WASI proposals kiln provides beyond wasmtime's: `wasi:config` (draft 2024-09-27).
+pub mod wasi {
+    pub use crate::generated::wasi::config::store as config_store;
+}

@@ -2,6 +2,8 @@
 //! `wasi:http/handler@0.3.0`):
 //!
 //! - `GET /outbound?url=URL` sends a GET and answers with the status and body it got;
+//! - `GET /var/NAME` reads a variable (`spin:variables@3.0.0`), `GET /config/NAME` the same
+//!   through `wasi:config/store`;
 //! - anything else answers `p3 METHOD PATH-INFO BODY`, where PATH-INFO is `spin-path-info`.
 
 use spin_sdk::http::body::IncomingBodyExt;
@@ -16,6 +18,21 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
+    if let Some(name) = path_info.strip_prefix("/var/") {
+        return Ok(match spin_sdk::variables::get(name).await {
+            Ok(value) => (StatusCode::OK, value),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e:?}")),
+        }
+        .into_response());
+    }
+    if let Some(name) = path_info.strip_prefix("/config/") {
+        return Ok(match spin_sdk::experimental::wasi::config::store::get(name) {
+            Ok(Some(value)) => (StatusCode::OK, value),
+            Ok(None) => (StatusCode::NOT_FOUND, "none".to_string()),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e:?}")),
+        }
+        .into_response());
+    }
     if path_info == "/outbound" {
         let query = request.uri().query().unwrap_or_default().to_string();
         return Ok(outbound(&query).await.into_response());

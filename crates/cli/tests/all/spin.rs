@@ -309,12 +309,15 @@ async fn a_spin_sdk_7_component_on_wasi_0_3_serves() {
         r#"spin_manifest_version = 2
 [application]
 name = "p3"
+[variables]
+color = {{ default = "teal" }}
 [[trigger.http]]
 route = "/p3/..."
 component = "p3"
 [component.p3]
 source = "{SPIN_SDK_P3}"
 allowed_outbound_hosts = ["http://127.0.0.1:{port}"]
+variables = {{ shade = "dark {{{{ color }}}}" }}
 "#
     );
     let dir = app_dir(&[("spin.toml", &manifest)]);
@@ -354,4 +357,9 @@ allowed_outbound_hosts = ["http://127.0.0.1:{port}"]
     let denied = server.get("/p3/outbound?url=http://127.0.0.1:1/").await;
     assert_eq!(denied.status, 500);
     assert!(denied.body.contains("HttpRequestDenied"), "{}", denied.body);
+
+    assert_eq!(server.get("/p3/var/shade").await.body, "dark teal");
+    assert!(server.get("/p3/var/color").await.body.contains("Undefined"));
+    assert_eq!(server.get("/p3/config/shade").await.body, "dark teal");
+    assert_eq!(server.get("/p3/config/color").await.status, 404);
 }

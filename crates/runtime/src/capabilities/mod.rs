@@ -8,7 +8,7 @@
 //! | [`outbound`] | `wasi:http` 0.2 outgoing-handler and 0.3 client, with the allow-list |
 //! | [`key_value`] | `fermyon:spin/key-value@2.0.0` |
 //! | [`sqlite`] | `fermyon:spin/sqlite@2.0.0` |
-//! | [`variables`] | `fermyon:spin/variables@2.0.0` |
+//! | [`variables`] | `fermyon:spin/variables@2.0.0`, `spin:variables/variables@3.0.0`, `wasi:config/store@0.2.0-draft-2024-09-27` |
 //! | `unconfigured` | `fermyon:spin` redis, postgres, mysql, mqtt, llm @2.0.0 (link only) |
 
 pub mod key_value;
@@ -33,6 +33,12 @@ pub(crate) fn link(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
     v2::key_value::add_to_linker::<_, key_value::HasKeyValue>(linker, |s| &mut s.key_value)?;
     v2::sqlite::add_to_linker::<_, sqlite::HasSqlite>(linker, |s| &mut s.sqlite)?;
     v2::variables::add_to_linker::<_, variables::HasVariables>(linker, |s| &mut s.variables)?;
+    kiln_world::v3::variables::add_to_linker::<_, variables::HasVariables>(linker, |s| {
+        &mut s.variables
+    })?;
+    kiln_world::wasi::config_store::add_to_linker::<_, variables::HasVariables>(linker, |s| {
+        &mut s.variables
+    })?;
     use unconfigured::HasUnconfigured as Off;
     v2::rdbms_types::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
     v2::postgres::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;

@@ -1,4 +1,5 @@
-//! Variables: `fermyon:spin/variables@2.0.0`.
+//! Variables: `fermyon:spin/variables@2.0.0`, `spin:variables/variables@3.0.0` and
+//! `wasi:config/store@0.2.0-draft-2024-09-27` (all three read the component's variables).
 //!
 //! Per app ([`AppVariables::resolve`]): each `[variables]` entry gets its value from, in order,
 //! `--variable name=value`, the environment (`KILN_VARIABLE_NAME`, then `SPIN_VARIABLE_NAME`), and
@@ -10,8 +11,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use kiln_manifest::{AppSpec, ComponentSpec, Template};
-use kiln_world::v2::variables::{self as v2, Error};
-use wasmtime::component::HasData;
+use kiln_world::v2::variables as v2;
+use kiln_world::v3::variables as v3;
+use kiln_world::wasi::config_store as wasi_config;
+use wasmtime::component::{Accessor, HasData};
 
 /// The value of every application variable.
 #[derive(Debug, Clone, Default)]
@@ -91,6 +94,26 @@ pub struct VariablesGrant {
     values: Arc<BTreeMap<String, String>>,
 }
 
+/// Why a variable could not be read; each interface has its own error type with these cases.
+enum Lookup {
+    InvalidName(String),
+    Undefined(String),
+}
+
+impl VariablesGrant {
+    fn lookup(&self, name: &str) -> Result<String, Lookup> {
+        if !kiln_manifest::is_variable_name(name) {
+            return Err(Lookup::InvalidName(format!(
+                "\"{name}\" is not a valid variable name: use lower_snake_case"
+            )));
+        }
+        self.values
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Lookup::Undefined(format!("no variable for \"{name}\"")))
+    }
+}
+
 /// Per-instance state.
 pub struct VariablesInstance {
     grant: VariablesGrant,
@@ -110,18 +133,46 @@ impl HasData for HasVariables {
 }
 
 impl v2::Host for VariablesInstance {
-    async fn get(&mut self, name: String) -> anyhow::Result<Result<String, Error>> {
-        if !kiln_manifest::is_variable_name(&name) {
-            return Ok(Err(Error::InvalidName(format!(
-                "\"{name}\" is not a valid variable name: use lower_snake_case"
-            ))));
-        }
-        Ok(self
+    async fn get(&mut self, name: String) -> anyhow::Result<Result<String, v2::Error>> {
+        Ok(self.grant.lookup(&name).map_err(|e| match e {
+            Lookup::InvalidName(m) => v2::Error::InvalidName(m),
+            Lookup::Undefined(m) => v2::Error::Undefined(m),
+        }))
+    }
+}
+
+impl v3::Host for VariablesInstance {}
+
+impl wasi_config::Host for VariablesInstance {
+    async fn get(
+        &mut self,
+        key: String,
+    ) -> anyhow::Result<Result<Option<String>, wasi_config::Error>> {
+        Ok(Ok(self.grant.values.get(&key).cloned()))
+    }
+
+    async fn get_all(
+        &mut self,
+    ) -> anyhow::Result<Result<Vec<(String, String)>, wasi_config::Error>> {
+        Ok(Ok(self
             .grant
             .values
-            .get(&name)
-            .cloned()
-            .ok_or_else(|| Error::Undefined(format!("no variable for \"{name}\""))))
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()))
+    }
+}
+
+impl<T> v3::HostWithStore<T> for HasVariables {
+    async fn get(
+        accessor: &Accessor<T, Self>,
+        name: String,
+    ) -> anyhow::Result<Result<String, v3::Error>> {
+        let grant = accessor.with(|mut access| access.get().grant.clone());
+        Ok(grant.lookup(&name).map_err(|e| match e {
+            Lookup::InvalidName(m) => v3::Error::InvalidName(m),
+            Lookup::Undefined(m) => v3::Error::Undefined(m),
+        }))
     }
 }
 
