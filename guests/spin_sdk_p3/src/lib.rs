@@ -2,6 +2,8 @@
 //! `wasi:http/handler@0.3.0`):
 //!
 //! - `GET /outbound?url=URL` sends a GET and answers with the status and body it got;
+//! - `GET|PUT /kv/STORE/KEY` and `GET /kv/STORE` (keys, sorted, one per line) use
+//!   `spin:key-value@3.0.0`;
 //! - `GET /var/NAME` reads a variable (`spin:variables@3.0.0`), `GET /config/NAME` the same
 //!   through `wasi:config/store`;
 //! - anything else answers `p3 METHOD PATH-INFO BODY`, where PATH-INFO is `spin-path-info`.
@@ -33,6 +35,15 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
         }
         .into_response());
     }
+    if let Some(rest) = path_info.strip_prefix("/kv/") {
+        let method = request.method().clone();
+        let body = request.into_body().bytes().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        return Ok(match key_value(&method, rest, &body).await {
+            Ok(text) => (StatusCode::OK, text),
+            Err(text) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {text}")),
+        }
+        .into_response());
+    }
     if path_info == "/outbound" {
         let query = request.uri().query().unwrap_or_default().to_string();
         return Ok(outbound(&query).await.into_response());
@@ -57,5 +68,23 @@ async fn outbound(query: &str) -> (StatusCode, String) {
             (StatusCode::OK, format!("{status} {}", String::from_utf8_lossy(&body)))
         }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e:?}")),
+    }
+}
+
+async fn key_value(method: &spin_sdk::http::Method, path: &str, body: &[u8]) -> Result<String, String> {
+    use spin_sdk::key_value::Store;
+    let (label, key) = path.split_once('/').unwrap_or((path, ""));
+    let store = Store::open(label).await.map_err(|e| format!("{e:?}"))?;
+    if key.is_empty() {
+        let mut keys = store.get_keys().await.collect().await.map_err(|e| format!("{e:?}"))?;
+        keys.sort();
+        return Ok(keys.join("\n"));
+    }
+    match *method {
+        spin_sdk::http::Method::PUT => store.set(key, body).await.map(|()| "ok".into()).map_err(|e| format!("{e:?}")),
+        _ => match store.get(key).await.map_err(|e| format!("{e:?}"))? {
+            Some(value) => Ok(String::from_utf8_lossy(&value).into_owned()),
+            None => Err("not found".into()),
+        },
     }
 }

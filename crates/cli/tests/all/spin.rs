@@ -318,6 +318,7 @@ component = "p3"
 source = "{SPIN_SDK_P3}"
 allowed_outbound_hosts = ["http://127.0.0.1:{port}"]
 variables = {{ shade = "dark {{{{ color }}}}" }}
+key_value_stores = ["default"]
 "#
     );
     let dir = app_dir(&[("spin.toml", &manifest)]);
@@ -362,4 +363,30 @@ variables = {{ shade = "dark {{{{ color }}}}" }}
     assert!(server.get("/p3/var/color").await.body.contains("Undefined"));
     assert_eq!(server.get("/p3/config/shade").await.body, "dark teal");
     assert_eq!(server.get("/p3/config/color").await.status, 404);
+
+    assert_eq!(
+        server
+            .request("PUT", "/p3/kv/default/b", &[], "two")
+            .await
+            .body,
+        "ok"
+    );
+    assert_eq!(
+        server
+            .request("PUT", "/p3/kv/default/a", &[], "one")
+            .await
+            .body,
+        "ok"
+    );
+    assert_eq!(server.get("/p3/kv/default/a").await.body, "one");
+    assert_eq!(server.get("/p3/kv/default").await.body, "a\nb");
+    assert_eq!(
+        server.get("/p3/kv/default/zzz").await.body,
+        "error: not found"
+    );
+    assert!(server
+        .get("/p3/kv/other/a")
+        .await
+        .body
+        .contains("NoSuchStore"));
 }

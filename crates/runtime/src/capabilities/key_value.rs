@@ -1,4 +1,5 @@
-//! Key-value: `fermyon:spin/key-value@2.0.0`.
+//! Key-value: `fermyon:spin/key-value@2.0.0` and `spin:key-value/key-value@3.0.0` (the async
+//! version Spin SDK 7 imports; both share the per-instance table of open stores).
 //!
 //! Grants: the component's `key_value_stores` labels. Backends: the `default` store lives in
 //! SQLite under the app's state directory (`.kiln/key_value.db`). Per app: the stores are opened
@@ -12,7 +13,8 @@ use std::sync::Arc;
 
 use kiln_state::{KeyValueStore, SqliteKeyValue};
 use kiln_world::v2::key_value::{self as v2, Error};
-use wasmtime::component::{HasData, Resource};
+use kiln_world::v3::key_value as v3;
+use wasmtime::component::{Accessor, FutureReader, HasData, Resource, StreamReader};
 
 use super::labels::{Handles, LabelGrant, Labelled, Refused};
 
@@ -140,5 +142,132 @@ impl v2::HostStore for KeyValueInstance {
     async fn drop(&mut self, store: Resource<v2::Store>) -> anyhow::Result<()> {
         self.open.remove(store.rep());
         Ok(())
+    }
+}
+
+impl KeyValueInstance {
+    /// Opens `label` into the handle table: the handle, or why it was refused.
+    fn open_label(&mut self, label: &str) -> Result<u32, Refusal> {
+        let store = self.grant.open(label).map_err(|refused| {
+            tracing::warn!(component_id = %self.component_id, "key-value store \"{label}\" refused: {refused:?}");
+            Refusal::Refused(refused)
+        })?;
+        self.open.insert(store).ok_or(Refusal::TableFull)
+    }
+}
+
+/// Why opening a store failed, before it becomes an interface's error type.
+enum Refusal {
+    Refused(Refused),
+    TableFull,
+}
+
+impl From<Refusal> for v3::Error {
+    fn from(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Refused(Refused::Undefined) => v3::Error::NoSuchStore,
+            Refusal::Refused(Refused::NotGranted) => v3::Error::AccessDenied,
+            Refusal::TableFull => v3::Error::StoreTableFull,
+        }
+    }
+}
+
+/// The store behind `handle`, taken out of the instance so no borrow is held across an await.
+fn v3_store<T>(
+    accessor: &Accessor<T, HasKeyValue>,
+    handle: &Resource<v3::Store>,
+) -> Result<Arc<dyn KeyValueStore>, v3::Error> {
+    accessor
+        .with(|mut access| access.get().open.get(handle.rep()).cloned())
+        .ok_or_else(|| v3::Error::Other("invalid store handle".into()))
+}
+
+fn v3_result<T>(result: anyhow::Result<T>) -> Result<T, v3::Error> {
+    result.map_err(|e| v3::Error::Other(format!("{e:#}")))
+}
+
+impl v3::Host for KeyValueInstance {}
+
+impl v3::HostStore for KeyValueInstance {
+    async fn drop(&mut self, store: Resource<v3::Store>) -> anyhow::Result<()> {
+        self.open.remove(store.rep());
+        Ok(())
+    }
+}
+
+impl<T> v3::HostStoreWithStore<T> for HasKeyValue {
+    async fn open(
+        accessor: &Accessor<T, Self>,
+        label: String,
+    ) -> anyhow::Result<Result<Resource<v3::Store>, v3::Error>> {
+        let opened = accessor.with(|mut access| access.get().open_label(&label));
+        Ok(opened.map(Resource::new_own).map_err(v3::Error::from))
+    }
+
+    async fn get(
+        accessor: &Accessor<T, Self>,
+        store: Resource<v3::Store>,
+        key: String,
+    ) -> anyhow::Result<Result<Option<Vec<u8>>, v3::Error>> {
+        Ok(match v3_store(accessor, &store) {
+            Ok(s) => v3_result(s.get(&key).await),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn set(
+        accessor: &Accessor<T, Self>,
+        store: Resource<v3::Store>,
+        key: String,
+        value: Vec<u8>,
+    ) -> anyhow::Result<Result<(), v3::Error>> {
+        Ok(match v3_store(accessor, &store) {
+            Ok(s) => v3_result(s.set(&key, &value).await),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn delete(
+        accessor: &Accessor<T, Self>,
+        store: Resource<v3::Store>,
+        key: String,
+    ) -> anyhow::Result<Result<(), v3::Error>> {
+        Ok(match v3_store(accessor, &store) {
+            Ok(s) => v3_result(s.delete(&key).await),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn exists(
+        accessor: &Accessor<T, Self>,
+        store: Resource<v3::Store>,
+        key: String,
+    ) -> anyhow::Result<Result<bool, v3::Error>> {
+        Ok(match v3_store(accessor, &store) {
+            Ok(s) => v3_result(s.exists(&key).await),
+            Err(e) => Err(e),
+        })
+    }
+
+    async fn get_keys(
+        accessor: &Accessor<T, Self>,
+        store: Resource<v3::Store>,
+    ) -> anyhow::Result<(StreamReader<String>, FutureReader<Result<(), v3::Error>>)> {
+        let (keys, outcome) = match v3_store(accessor, &store) {
+            Ok(s) => match s.get_keys().await {
+                Ok(keys) => (keys, Ok(())),
+                Err(e) => (Vec::new(), Err(v3::Error::Other(format!("{e:#}")))),
+            },
+            Err(e) => (Vec::new(), Err(e)),
+        };
+        accessor.with(|mut access| {
+            let keys = StreamReader::new(&mut access, keys)?;
+            let outcome =
+                FutureReader::new(
+                    &mut access,
+                    async move { Ok::<_, wasmtime::Error>(outcome) },
+                )?;
+            Ok((keys, outcome))
+        })
     }
 }
