@@ -22,13 +22,18 @@ pub enum SqlValue {
     Null,
 }
 
-/// What a statement returned: column names and rows (empty for statements that return none).
+/// What a statement returned: column names and rows (empty for statements that return none),
+/// and what it changed.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryResult {
     /// Column names, in order.
     pub columns: Vec<String>,
     /// Rows, each with one value per column.
     pub rows: Vec<Vec<SqlValue>>,
+    /// The rowid of the last row this statement inserted, if it inserted any.
+    pub last_insert_rowid: Option<i64>,
+    /// Rows this statement inserted, updated or deleted.
+    pub changes: u64,
 }
 
 /// A SQL database. Errors carry the database's message.
@@ -69,6 +74,8 @@ impl SqlDatabase for SqliteDatabase {
         let statement = statement.to_string();
         self.conn
             .run(move |c| {
+                // Measured around this statement alone: the connection is shared.
+                let (total_before, rowid_before) = (c.total_changes(), c.last_insert_rowid());
                 let mut prepared = c.prepare_cached(&statement)?;
                 let columns: Vec<String> = prepared.column_names().map(String::from).collect();
                 let parameters: Vec<Value> = parameters.into_iter().map(to_sqlite).collect();
@@ -80,7 +87,15 @@ impl SqlDatabase for SqliteDatabase {
                         .collect::<Result<Vec<_>, _>>()?;
                     out.push(values);
                 }
-                Ok(QueryResult { columns, rows: out })
+                drop(rows);
+                drop(prepared);
+                let rowid = c.last_insert_rowid();
+                Ok(QueryResult {
+                    columns,
+                    rows: out,
+                    last_insert_rowid: (rowid != rowid_before).then_some(rowid),
+                    changes: c.total_changes().saturating_sub(total_before),
+                })
             })
             .await
     }
@@ -136,11 +151,13 @@ mod tests {
             .await
             .unwrap();
         assert!(inserted.rows.is_empty());
+        assert_eq!((inserted.last_insert_rowid, inserted.changes), (Some(1), 1));
         let result = db
             .execute("SELECT * FROM t WHERE i = ?", vec![SqlValue::Integer(-7)])
             .await
             .unwrap();
         assert_eq!(result.columns, ["i", "r", "s", "b", "n"]);
+        assert_eq!((result.last_insert_rowid, result.changes), (None, 0));
         assert_eq!(result.rows, [row]);
     }
 

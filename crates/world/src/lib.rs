@@ -24,6 +24,7 @@ pub mod v2 {
 /// `spin:*@3.x`: the interfaces of Spin SDK 7 (WASI 0.3, async functions).
 pub mod v3 {
     pub use crate::generated::spin::key_value::key_value;
+    pub use crate::generated::spin::sqlite::sqlite;
     pub use crate::generated::spin::variables::variables;
 }
 

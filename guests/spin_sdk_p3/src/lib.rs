@@ -4,6 +4,8 @@
 //! - `GET /outbound?url=URL` sends a GET and answers with the status and body it got;
 //! - `GET|PUT /kv/STORE/KEY` and `GET /kv/STORE` (keys, sorted, one per line) use
 //!   `spin:key-value@3.0.0`;
+//! - `POST /sql/DATABASE` runs the body as one statement (`spin:sqlite@3.1.0`) and answers
+//!   `columns | row; row | rowid=N changes=N`, values in debug form;
 //! - `GET /var/NAME` reads a variable (`spin:variables@3.0.0`), `GET /config/NAME` the same
 //!   through `wasi:config/store`;
 //! - anything else answers `p3 METHOD PATH-INFO BODY`, where PATH-INFO is `spin-path-info`.
@@ -39,6 +41,15 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
         let method = request.method().clone();
         let body = request.into_body().bytes().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
         return Ok(match key_value(&method, rest, &body).await {
+            Ok(text) => (StatusCode::OK, text),
+            Err(text) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {text}")),
+        }
+        .into_response());
+    }
+    if let Some(database) = path_info.strip_prefix("/sql/") {
+        let database = database.to_string();
+        let body = request.into_body().bytes().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        return Ok(match sql(&database, &String::from_utf8_lossy(&body)).await {
             Ok(text) => (StatusCode::OK, text),
             Err(text) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {text}")),
         }
@@ -87,4 +98,15 @@ async fn key_value(method: &spin_sdk::http::Method, path: &str, body: &[u8]) -> 
             None => Err("not found".into()),
         },
     }
+}
+
+async fn sql(database: &str, statement: &str) -> Result<String, String> {
+    let connection = spin_sdk::sqlite::Connection::open(database).await.map_err(|e| format!("{e:?}"))?;
+    let result = connection.execute(statement, []).await.map_err(|e| format!("{e:?}"))?;
+    let columns = result.columns().join(",");
+    let rows = result.collect().await.map_err(|e| format!("{e:?}"))?;
+    let rows: Vec<String> = rows.iter().map(|row| format!("{:?}", row.values)).collect();
+    let rowid = connection.last_insert_rowid().await;
+    let changes = connection.changes().await;
+    Ok(format!("{columns} | {} | rowid={rowid} changes={changes}", rows.join("; ")))
 }

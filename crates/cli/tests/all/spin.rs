@@ -319,10 +319,17 @@ source = "{SPIN_SDK_P3}"
 allowed_outbound_hosts = ["http://127.0.0.1:{port}"]
 variables = {{ shade = "dark {{{{ color }}}}" }}
 key_value_stores = ["default"]
+sqlite_databases = ["default"]
 "#
     );
     let dir = app_dir(&[("spin.toml", &manifest)]);
-    let server = Server::start(&["up", "-f", path_str(dir.path())]);
+    let server = Server::start(&[
+        "up",
+        "-f",
+        path_str(dir.path()),
+        "--sqlite",
+        "CREATE TABLE pets (name TEXT)",
+    ]);
     let hello = server.get("/p3/hello").await;
     assert_eq!(
         (hello.status, hello.body.as_str()),

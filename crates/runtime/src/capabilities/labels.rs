@@ -122,6 +122,11 @@ impl<T> Handles<T> {
         self.open.get(&handle)
     }
 
+    /// The value under `handle`, to change it.
+    pub fn get_mut(&mut self, handle: u32) -> Option<&mut T> {
+        self.open.get_mut(&handle)
+    }
+
     /// Forgets `handle`.
     pub fn remove(&mut self, handle: u32) {
         self.open.remove(&handle);

@@ -7,7 +7,7 @@
 //! | (wasmtime-wasi) | WASI 0.2 and 0.3: cli, filesystem, sockets, clocks, random, io |
 //! | [`outbound`] | `wasi:http` 0.2 outgoing-handler and 0.3 client, with the allow-list |
 //! | [`key_value`] | `fermyon:spin/key-value@2.0.0`, `spin:key-value/key-value@3.0.0` |
-//! | [`sqlite`] | `fermyon:spin/sqlite@2.0.0` |
+//! | [`sqlite`] | `fermyon:spin/sqlite@2.0.0`, `spin:sqlite/sqlite@3.1.0` (and 3.0.0) |
 //! | [`variables`] | `fermyon:spin/variables@2.0.0`, `spin:variables/variables@3.0.0`, `wasi:config/store@0.2.0-draft-2024-09-27` |
 //! | `unconfigured` | `fermyon:spin` redis, postgres, mysql, mqtt, llm @2.0.0 (link only) |
 
@@ -35,6 +35,7 @@ pub(crate) fn link(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
         &mut s.key_value
     })?;
     v2::sqlite::add_to_linker::<_, sqlite::HasSqlite>(linker, |s| &mut s.sqlite)?;
+    kiln_world::v3::sqlite::add_to_linker::<_, sqlite::HasSqlite>(linker, |s| &mut s.sqlite)?;
     v2::variables::add_to_linker::<_, variables::HasVariables>(linker, |s| &mut s.variables)?;
     kiln_world::v3::variables::add_to_linker::<_, variables::HasVariables>(linker, |s| {
         &mut s.variables

@@ -1,16 +1,19 @@
-//! SQLite: `fermyon:spin/sqlite@2.0.0`.
+//! SQLite: `fermyon:spin/sqlite@2.0.0` and `spin:sqlite/sqlite@3.1.0` (which also serves guests
+//! importing 3.0.0; its async functions are what Spin SDK 7 calls).
 //!
 //! Grants: the component's `sqlite_databases` labels. Backends: the `default` database is a
 //! SQLite file under the app's state directory (`.kiln/sqlite_db.db`). Per app: databases are
-//! opened once ([`embedded_databases`]); per instance: a table of open connections.
+//! opened once ([`embedded_databases`]); per instance: a table of open connections, each with the
+//! `last-insert-rowid` and `changes` of its own last statement.
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use kiln_state::{SqlDatabase, SqlValue, SqliteDatabase};
-use kiln_world::v2::sqlite::{self as v2, Error, QueryResult, RowResult, Value};
-use wasmtime::component::{HasData, Resource};
+use kiln_world::v2::sqlite as v2;
+use kiln_world::v3::sqlite as v3;
+use wasmtime::component::{Accessor, FutureReader, HasData, Resource, StreamReader};
 
 use super::labels::{Handles, LabelGrant, Labelled, Refused};
 
@@ -32,11 +35,27 @@ pub fn embedded_databases(state_dir: &Path) -> anyhow::Result<SqliteDatabases> {
     )])))
 }
 
+/// One open connection: the database and what its last statement did.
+#[derive(Clone)]
+struct OpenConnection {
+    db: Arc<dyn SqlDatabase>,
+    last_insert_rowid: i64,
+    changes: u64,
+}
+
 /// Per-instance state: the grant and the connections opened so far.
 pub struct SqliteInstance {
     grant: SqliteGrant,
     component_id: Arc<str>,
-    open: Handles<Arc<dyn SqlDatabase>>,
+    open: Handles<OpenConnection>,
+}
+
+/// Why a call failed, before it becomes an interface's error type.
+enum Failure {
+    Refused(Refused),
+    TooManyConnections,
+    InvalidConnection,
+    Io(String),
 }
 
 impl SqliteInstance {
@@ -47,6 +66,49 @@ impl SqliteInstance {
             open: Handles::new(MAX_OPEN_CONNECTIONS),
         }
     }
+
+    fn open_label(&mut self, label: &str) -> Result<u32, Failure> {
+        let db = self.grant.open(label).map_err(|refused| {
+            tracing::warn!(component_id = %self.component_id, "SQLite database \"{label}\" refused: {refused:?}");
+            Failure::Refused(refused)
+        })?;
+        let connection = OpenConnection {
+            db,
+            last_insert_rowid: 0,
+            changes: 0,
+        };
+        self.open
+            .insert(connection)
+            .ok_or(Failure::TooManyConnections)
+    }
+
+    fn connection(&self, handle: u32) -> Result<OpenConnection, Failure> {
+        self.open
+            .get(handle)
+            .cloned()
+            .ok_or(Failure::InvalidConnection)
+    }
+
+    fn record(&mut self, handle: u32, result: &kiln_state::QueryResult) {
+        if let Some(connection) = self.open.get_mut(handle) {
+            if let Some(rowid) = result.last_insert_rowid {
+                connection.last_insert_rowid = rowid;
+            }
+            connection.changes = result.changes;
+        }
+    }
+}
+
+async fn execute(
+    connection: &OpenConnection,
+    statement: &str,
+    parameters: Vec<SqlValue>,
+) -> Result<kiln_state::QueryResult, Failure> {
+    connection
+        .db
+        .execute(statement, parameters)
+        .await
+        .map_err(|e| Failure::Io(format!("{e:#}")))
 }
 
 /// `HasData` marker for linking.
@@ -56,52 +118,88 @@ impl HasData for HasSqlite {
     type Data<'a> = &'a mut SqliteInstance;
 }
 
+/// Conversions between kiln's values and errors and one version's generated types (free
+/// functions: both sides are foreign types).
+macro_rules! conversions {
+    ($name:ident, $v:ident) => {
+        mod $name {
+            use super::{$v, Failure, Refused, SqlValue};
+
+            pub(super) fn error(failure: Failure) -> $v::Error {
+                match failure {
+                    Failure::Refused(Refused::Undefined) => $v::Error::NoSuchDatabase,
+                    Failure::Refused(Refused::NotGranted) => $v::Error::AccessDenied,
+                    Failure::TooManyConnections => {
+                        $v::Error::Io("too many open connections".into())
+                    }
+                    Failure::InvalidConnection => $v::Error::InvalidConnection,
+                    Failure::Io(message) => $v::Error::Io(message),
+                }
+            }
+
+            pub(super) fn params(values: Vec<$v::Value>) -> Vec<SqlValue> {
+                values
+                    .into_iter()
+                    .map(|value| match value {
+                        $v::Value::Integer(i) => SqlValue::Integer(i),
+                        $v::Value::Real(f) => SqlValue::Real(f),
+                        $v::Value::Text(s) => SqlValue::Text(s),
+                        $v::Value::Blob(b) => SqlValue::Blob(b),
+                        $v::Value::Null => SqlValue::Null,
+                    })
+                    .collect()
+            }
+
+            pub(super) fn row(row: Vec<SqlValue>) -> $v::RowResult {
+                let values = row
+                    .into_iter()
+                    .map(|value| match value {
+                        SqlValue::Integer(i) => $v::Value::Integer(i),
+                        SqlValue::Real(f) => $v::Value::Real(f),
+                        SqlValue::Text(s) => $v::Value::Text(s),
+                        SqlValue::Blob(b) => $v::Value::Blob(b),
+                        SqlValue::Null => $v::Value::Null,
+                    })
+                    .collect();
+                $v::RowResult { values }
+            }
+
+            pub(super) fn result(result: kiln_state::QueryResult) -> $v::QueryResult {
+                $v::QueryResult {
+                    columns: result.columns,
+                    rows: result.rows.into_iter().map(row).collect(),
+                }
+            }
+        }
+    };
+}
+
+conversions!(v2_types, v2);
+conversions!(v3_types, v3);
+
 impl v2::Host for SqliteInstance {}
 
 impl v2::HostConnection for SqliteInstance {
     async fn open(
         &mut self,
         database: String,
-    ) -> anyhow::Result<Result<Resource<v2::Connection>, Error>> {
-        let db = match self.grant.open(&database) {
-            Ok(db) => db,
-            Err(refused) => {
-                tracing::warn!(component_id = %self.component_id, "SQLite database \"{database}\" refused: {refused:?}");
-                return Ok(Err(match refused {
-                    Refused::Undefined => Error::NoSuchDatabase,
-                    Refused::NotGranted => Error::AccessDenied,
-                }));
-            }
-        };
-        Ok(match self.open.insert(db) {
-            Some(handle) => Ok(Resource::new_own(handle)),
-            None => Err(Error::Io("too many open connections".into())),
-        })
+    ) -> anyhow::Result<Result<Resource<v2::Connection>, v2::Error>> {
+        Ok(self
+            .open_label(&database)
+            .map(Resource::new_own)
+            .map_err(v2_types::error))
     }
 
     async fn execute(
         &mut self,
         connection: Resource<v2::Connection>,
         statement: String,
-        parameters: Vec<Value>,
-    ) -> anyhow::Result<Result<QueryResult, Error>> {
-        let Some(db) = self.open.get(connection.rep()).cloned() else {
-            return Ok(Err(Error::InvalidConnection));
-        };
-        let parameters = parameters.into_iter().map(to_sql).collect();
-        Ok(match db.execute(&statement, parameters).await {
-            Ok(result) => Ok(QueryResult {
-                columns: result.columns,
-                rows: result
-                    .rows
-                    .into_iter()
-                    .map(|row| RowResult {
-                        values: row.into_iter().map(from_sql).collect(),
-                    })
-                    .collect(),
-            }),
-            Err(e) => Err(Error::Io(format!("{e:#}"))),
-        })
+        parameters: Vec<v2::Value>,
+    ) -> anyhow::Result<Result<v2::QueryResult, v2::Error>> {
+        let result = self
+            .execute_sync(connection.rep(), &statement, v2_types::params(parameters))
+            .await;
+        Ok(result.map(v2_types::result).map_err(v2_types::error))
     }
 
     async fn drop(&mut self, connection: Resource<v2::Connection>) -> anyhow::Result<()> {
@@ -110,22 +208,126 @@ impl v2::HostConnection for SqliteInstance {
     }
 }
 
-fn to_sql(value: Value) -> SqlValue {
-    match value {
-        Value::Integer(i) => SqlValue::Integer(i),
-        Value::Real(f) => SqlValue::Real(f),
-        Value::Text(s) => SqlValue::Text(s),
-        Value::Blob(b) => SqlValue::Blob(b),
-        Value::Null => SqlValue::Null,
+impl SqliteInstance {
+    /// Runs a statement for the synchronous (non-`async` WIT) functions.
+    async fn execute_sync(
+        &mut self,
+        handle: u32,
+        statement: &str,
+        parameters: Vec<SqlValue>,
+    ) -> Result<kiln_state::QueryResult, Failure> {
+        let connection = self.connection(handle)?;
+        let result = execute(&connection, statement, parameters).await?;
+        self.record(handle, &result);
+        Ok(result)
     }
 }
 
-fn from_sql(value: SqlValue) -> Value {
-    match value {
-        SqlValue::Integer(i) => Value::Integer(i),
-        SqlValue::Real(f) => Value::Real(f),
-        SqlValue::Text(s) => Value::Text(s),
-        SqlValue::Blob(b) => Value::Blob(b),
-        SqlValue::Null => Value::Null,
+impl v3::Host for SqliteInstance {}
+
+impl v3::HostConnection for SqliteInstance {
+    async fn open(
+        &mut self,
+        database: String,
+    ) -> anyhow::Result<Result<Resource<v3::Connection>, v3::Error>> {
+        Ok(self
+            .open_label(&database)
+            .map(Resource::new_own)
+            .map_err(v3_types::error))
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<v3::Connection>,
+        statement: String,
+        parameters: Vec<v3::Value>,
+    ) -> anyhow::Result<Result<v3::QueryResult, v3::Error>> {
+        let result = self
+            .execute_sync(connection.rep(), &statement, v3_types::params(parameters))
+            .await;
+        Ok(result.map(v3_types::result).map_err(v3_types::error))
+    }
+
+    async fn last_insert_rowid(
+        &mut self,
+        connection: Resource<v3::Connection>,
+    ) -> anyhow::Result<i64> {
+        Ok(self
+            .connection(connection.rep())
+            .map_or(0, |c| c.last_insert_rowid))
+    }
+
+    async fn changes(&mut self, connection: Resource<v3::Connection>) -> anyhow::Result<u64> {
+        Ok(self.connection(connection.rep()).map_or(0, |c| c.changes))
+    }
+
+    async fn drop(&mut self, connection: Resource<v3::Connection>) -> anyhow::Result<()> {
+        self.open.remove(connection.rep());
+        Ok(())
+    }
+}
+
+type RowsAndOutcome = (
+    Vec<String>,
+    StreamReader<v3::RowResult>,
+    FutureReader<Result<(), v3::Error>>,
+);
+
+impl<T> v3::HostConnectionWithStore<T> for HasSqlite {
+    async fn open_async(
+        accessor: &Accessor<T, Self>,
+        database: String,
+    ) -> anyhow::Result<Result<Resource<v3::Connection>, v3::Error>> {
+        let opened = accessor.with(|mut access| access.get().open_label(&database));
+        Ok(opened.map(Resource::new_own).map_err(v3_types::error))
+    }
+
+    async fn execute_async(
+        accessor: &Accessor<T, Self>,
+        connection: Resource<v3::Connection>,
+        statement: String,
+        parameters: Vec<v3::Value>,
+    ) -> anyhow::Result<Result<RowsAndOutcome, v3::Error>> {
+        let handle = connection.rep();
+        let result = match accessor.with(|mut access| access.get().connection(handle)) {
+            Ok(connection) => execute(&connection, &statement, v3_types::params(parameters)).await,
+            Err(failure) => Err(failure),
+        };
+        let result = match result {
+            Ok(result) => result,
+            Err(failure) => return Ok(Err(v3_types::error(failure))),
+        };
+        accessor.with(|mut access| {
+            access.get().record(handle, &result);
+            let rows: Vec<v3::RowResult> = result.rows.into_iter().map(v3_types::row).collect();
+            let rows = StreamReader::new(&mut access, rows)?;
+            let outcome =
+                FutureReader::new(&mut access, async { Ok::<_, wasmtime::Error>(Ok(())) })?;
+            Ok(Ok((result.columns, rows, outcome)))
+        })
+    }
+
+    async fn last_insert_rowid_async(
+        accessor: &Accessor<T, Self>,
+        connection: Resource<v3::Connection>,
+    ) -> anyhow::Result<i64> {
+        Ok(accessor.with(|mut access| {
+            access
+                .get()
+                .connection(connection.rep())
+                .map_or(0, |c| c.last_insert_rowid)
+        }))
+    }
+
+    async fn changes_async(
+        accessor: &Accessor<T, Self>,
+        connection: Resource<v3::Connection>,
+    ) -> anyhow::Result<u64> {
+        Ok(accessor.with(|mut access| {
+            access
+                .get()
+                .connection(connection.rep())
+                .map_or(0, |c| c.changes)
+        }))
     }
 }
