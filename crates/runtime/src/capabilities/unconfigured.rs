@@ -30,59 +30,40 @@ fn redis_err<T>() -> Redis<T> {
 
 impl rdbms_types::Host for Unconfigured {}
 
-impl postgres::Host for Unconfigured {}
+/// The relational interfaces differ only in what `execute` returns.
+macro_rules! unconfigured_rdbms {
+    ($interface:ident, $executed:ty) => {
+        impl $interface::Host for Unconfigured {}
 
-impl postgres::HostConnection for Unconfigured {
-    async fn open(&mut self, _address: String) -> Rdbms<Resource<postgres::Connection>> {
-        rdbms()
-    }
-    async fn query(
-        &mut self,
-        _c: Resource<postgres::Connection>,
-        _s: String,
-        _p: Vec<rdbms_types::ParameterValue>,
-    ) -> Rdbms<rdbms_types::RowSet> {
-        rdbms()
-    }
-    async fn execute(
-        &mut self,
-        _c: Resource<postgres::Connection>,
-        _s: String,
-        _p: Vec<rdbms_types::ParameterValue>,
-    ) -> Rdbms<u64> {
-        rdbms()
-    }
-    async fn drop(&mut self, _c: Resource<postgres::Connection>) -> anyhow::Result<()> {
-        Ok(())
-    }
+        impl $interface::HostConnection for Unconfigured {
+            async fn open(&mut self, _address: String) -> Rdbms<Resource<$interface::Connection>> {
+                rdbms()
+            }
+            async fn query(
+                &mut self,
+                _c: Resource<$interface::Connection>,
+                _s: String,
+                _p: Vec<rdbms_types::ParameterValue>,
+            ) -> Rdbms<rdbms_types::RowSet> {
+                rdbms()
+            }
+            async fn execute(
+                &mut self,
+                _c: Resource<$interface::Connection>,
+                _s: String,
+                _p: Vec<rdbms_types::ParameterValue>,
+            ) -> Rdbms<$executed> {
+                rdbms()
+            }
+            async fn drop(&mut self, _c: Resource<$interface::Connection>) -> anyhow::Result<()> {
+                Ok(())
+            }
+        }
+    };
 }
 
-impl mysql::Host for Unconfigured {}
-
-impl mysql::HostConnection for Unconfigured {
-    async fn open(&mut self, _address: String) -> Rdbms<Resource<mysql::Connection>> {
-        rdbms()
-    }
-    async fn query(
-        &mut self,
-        _c: Resource<mysql::Connection>,
-        _s: String,
-        _p: Vec<rdbms_types::ParameterValue>,
-    ) -> Rdbms<rdbms_types::RowSet> {
-        rdbms()
-    }
-    async fn execute(
-        &mut self,
-        _c: Resource<mysql::Connection>,
-        _s: String,
-        _p: Vec<rdbms_types::ParameterValue>,
-    ) -> Rdbms<()> {
-        rdbms()
-    }
-    async fn drop(&mut self, _c: Resource<mysql::Connection>) -> anyhow::Result<()> {
-        Ok(())
-    }
-}
+unconfigured_rdbms!(postgres, u64);
+unconfigured_rdbms!(mysql, ());
 
 impl redis::Host for Unconfigured {}
 
