@@ -85,7 +85,8 @@ impl Server {
         });
         let mut banner = Vec::new();
         let mut url = None;
-        let deadline = Instant::now() + Duration::from_secs(120);
+        // Generous: `kiln up --build` compiles a Rust guest before it serves.
+        let deadline = Instant::now() + Duration::from_secs(600);
         while url.is_none() {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
