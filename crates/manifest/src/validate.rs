@@ -2,7 +2,7 @@
 //! user can break and pointing each error at its line.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
@@ -150,70 +150,22 @@ fn component_spec(
     app_variables: &BTreeMap<String, VariableSpec>,
     keys: Vec<Key>,
 ) -> Result<ComponentSpec> {
-    let at = |more: &[&str]| {
-        let mut k = keys.clone();
-        k.extend(more.iter().map(|s| Key::from(*s)));
-        k
-    };
+    let at = |more: &[&str]| child(&keys, more);
     if !is_kebab_id(id) {
         return Err(doc.error(
             keys.clone(),
             format!("component id \"{id}\" must be kebab-case (lower-case letters, digits and single hyphens)"),
         ));
     }
-    let source = match &raw.source {
-        RawSource::Local(path) => doc.base_dir.join(path),
-        RawSource::Remote { url, .. } => {
-            return Err(doc.error(
-                at(&["source"]),
-                format!("component \"{id}\": URL sources ({url}) are not supported: download the file and set source to its local path"),
-            ))
-        }
-        RawSource::Registry { package, version, .. } => {
-            return Err(doc.error(
-                at(&["source"]),
-                format!("component \"{id}\": registry sources ({package}@{version}) are not supported: set source to a local .wasm path"),
-            ))
-        }
-    };
+    let source = source_path(doc, id, &raw.source, at(&["source"]))?;
     if !raw.dependencies.is_empty() {
         return Err(doc.error(
             at(&["dependencies"]),
             format!("component \"{id}\": component dependencies are not supported yet: compose the component first"),
         ));
     }
-    let mut variables = BTreeMap::new();
-    for (name, value) in &raw.variables {
-        let keys = at(&["variables", name]);
-        if !is_variable_name(name) {
-            return Err(doc.error(
-                keys,
-                format!("component variable \"{name}\" must be lower_snake_case"),
-            ));
-        }
-        check_template(doc, value, app_variables, keys)?;
-        variables.insert(name.clone(), value.clone());
-    }
-    for (i, host) in raw.allowed_outbound_hosts.iter().enumerate() {
-        let mut keys = at(&["allowed_outbound_hosts"]);
-        keys.push(Key::Index(i));
-        check_template(doc, host, app_variables, keys.clone())?;
-        if host != "self" && !host.contains("://") {
-            return Err(doc.error(
-                keys,
-                format!("allowed_outbound_hosts entry \"{host}\" has no scheme: write it as \"https://{host}\""),
-            ));
-        }
-    }
-    let mut allowed_outbound_hosts = raw.allowed_outbound_hosts.clone();
-    if !raw.allowed_http_hosts.is_empty() {
-        let converted = convert_allowed_http_hosts(&raw.allowed_http_hosts);
-        doc.warn(
-            at(&["allowed_http_hosts"]),
-            format!("allowed_http_hosts is deprecated: replace it with allowed_outbound_hosts = {converted:?}"),
-        );
-        allowed_outbound_hosts.extend(converted);
-    }
+    let variables = component_variables(doc, raw, app_variables, &keys)?;
+    let allowed_outbound_hosts = outbound_hosts(doc, raw, app_variables, &keys)?;
     for (field, labels) in [
         ("key_value_stores", &raw.key_value_stores),
         ("sqlite_databases", &raw.sqlite_databases),
@@ -247,6 +199,80 @@ fn component_spec(
         variables,
         build: raw.build.as_ref().map(|b| build_spec(doc.base_dir, b)),
     })
+}
+
+/// `keys` extended with the table keys `more`.
+fn child(keys: &[Key], more: &[&str]) -> Vec<Key> {
+    let mut path = keys.to_vec();
+    path.extend(more.iter().map(|s| Key::from(*s)));
+    path
+}
+
+/// The absolute path of a local source; other kinds of source are refused.
+fn source_path(doc: &Doc<'_>, id: &str, source: &RawSource, keys: Vec<Key>) -> Result<PathBuf> {
+    match source {
+        RawSource::Local(path) => Ok(doc.base_dir.join(path)),
+        RawSource::Remote { url, .. } => Err(doc.error(
+            keys,
+            format!("component \"{id}\": URL sources ({url}) are not supported: download the file and set source to its local path"),
+        )),
+        RawSource::Registry { package, version, .. } => Err(doc.error(
+            keys,
+            format!("component \"{id}\": registry sources ({package}@{version}) are not supported: set source to a local .wasm path"),
+        )),
+    }
+}
+
+/// The component's `variables`, names and templates checked.
+fn component_variables(
+    doc: &Doc<'_>,
+    raw: &RawComponent,
+    app_variables: &BTreeMap<String, VariableSpec>,
+    keys: &[Key],
+) -> Result<BTreeMap<String, String>> {
+    let mut variables = BTreeMap::new();
+    for (name, value) in &raw.variables {
+        let keys = child(keys, &["variables", name]);
+        if !is_variable_name(name) {
+            return Err(doc.error(
+                keys,
+                format!("component variable \"{name}\" must be lower_snake_case"),
+            ));
+        }
+        check_template(doc, value, app_variables, keys)?;
+        variables.insert(name.clone(), value.clone());
+    }
+    Ok(variables)
+}
+
+/// `allowed_outbound_hosts`, checked, plus the deprecated `allowed_http_hosts` converted.
+fn outbound_hosts(
+    doc: &mut Doc<'_>,
+    raw: &RawComponent,
+    app_variables: &BTreeMap<String, VariableSpec>,
+    keys: &[Key],
+) -> Result<Vec<String>> {
+    for (i, host) in raw.allowed_outbound_hosts.iter().enumerate() {
+        let mut keys = child(keys, &["allowed_outbound_hosts"]);
+        keys.push(Key::Index(i));
+        check_template(doc, host, app_variables, keys.clone())?;
+        if host != "self" && !host.contains("://") {
+            return Err(doc.error(
+                keys,
+                format!("allowed_outbound_hosts entry \"{host}\" has no scheme: write it as \"https://{host}\""),
+            ));
+        }
+    }
+    let mut hosts = raw.allowed_outbound_hosts.clone();
+    if !raw.allowed_http_hosts.is_empty() {
+        let converted = convert_allowed_http_hosts(&raw.allowed_http_hosts);
+        doc.warn(
+            child(keys, &["allowed_http_hosts"]),
+            format!("allowed_http_hosts is deprecated: replace it with allowed_outbound_hosts = {converted:?}"),
+        );
+        hosts.extend(converted);
+    }
+    Ok(hosts)
 }
 
 fn check_template(
@@ -338,11 +364,7 @@ fn http_trigger(
     app_variables: &BTreeMap<String, VariableSpec>,
     components: &mut Vec<ComponentSpec>,
 ) -> Result<HttpTriggerSpec> {
-    let at = |field: &str| {
-        let mut k = keys.clone();
-        k.push(Key::from(field));
-        k
-    };
+    let at = |field: &str| child(&keys, &[field]);
     let config = deserialize_warning_unknown::<RawHttpTrigger>(doc, &trigger.config, &keys)?;
     if trigger.components.is_some() {
         return Err(doc.error(
@@ -350,41 +372,7 @@ fn http_trigger(
             "`components` on a trigger is not supported: use `component`",
         ));
     }
-    let component = match &trigger.component {
-        Some(toml::Value::String(id)) => {
-            if !components.iter().any(|c| &c.id == id) {
-                return Err(doc.error(
-                    at("component"),
-                    format!("trigger refers to component \"{id}\", which is not defined: add [component.{id}]"),
-                ));
-            }
-            id.clone()
-        }
-        Some(inline @ toml::Value::Table(_)) => {
-            let raw = RawComponent::deserialize(inline.clone()).map_err(|e| {
-                doc.error(
-                    at("component"),
-                    format!("inline component: {}", e.message()),
-                )
-            })?;
-            let id = format!("inline-component{index}");
-            let spec = component_spec(doc, &id, &raw, app_variables, at("component"))?;
-            components.push(spec);
-            id
-        }
-        Some(_) => {
-            return Err(doc.error(
-                at("component"),
-                "component must be a component id or an inline table",
-            ))
-        }
-        None => {
-            return Err(doc.error(
-                keys.clone(),
-                "trigger has no component: add component = \"ID\"",
-            ))
-        }
-    };
+    let component = trigger_component(doc, trigger, index, &keys, app_variables, components)?;
     let route = match config.route {
         Some(RawRoute::Path(path)) => HttpRoute::Path(path),
         Some(RawRoute::Private { private: true }) => HttpRoute::Private,
@@ -418,6 +406,42 @@ fn http_trigger(
         route,
         executor,
     })
+}
+
+/// The id of the component a trigger calls; an inline component is added to `components`.
+fn trigger_component(
+    doc: &mut Doc<'_>,
+    trigger: &RawTrigger,
+    index: usize,
+    keys: &[Key],
+    app_variables: &BTreeMap<String, VariableSpec>,
+    components: &mut Vec<ComponentSpec>,
+) -> Result<String> {
+    let at = child(keys, &["component"]);
+    match &trigger.component {
+        Some(toml::Value::String(id)) => {
+            if !components.iter().any(|c| &c.id == id) {
+                return Err(doc.error(
+                    at,
+                    format!("trigger refers to component \"{id}\", which is not defined: add [component.{id}]"),
+                ));
+            }
+            Ok(id.clone())
+        }
+        Some(inline @ toml::Value::Table(_)) => {
+            let raw = RawComponent::deserialize(inline.clone())
+                .map_err(|e| doc.error(at.clone(), format!("inline component: {}", e.message())))?;
+            let id = format!("inline-component{index}");
+            let spec = component_spec(doc, &id, &raw, app_variables, at)?;
+            components.push(spec);
+            Ok(id)
+        }
+        Some(_) => Err(doc.error(at, "component must be a component id or an inline table")),
+        None => Err(doc.error(
+            keys.to_vec(),
+            "trigger has no component: add component = \"ID\"",
+        )),
+    }
 }
 
 fn check_duplicate_routes(doc: &Doc<'_>, triggers: &[HttpTriggerSpec]) -> Result<()> {
