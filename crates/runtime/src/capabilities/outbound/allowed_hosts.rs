@@ -11,7 +11,6 @@ use ipnet::IpNet;
 /// One parsed `allowed_outbound_hosts` entry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowedHost {
-    original: String,
     scheme: Option<String>,
     host: HostPattern,
     port: PortPattern,
@@ -24,7 +23,8 @@ enum HostPattern {
     Subdomain(String),
     Exact(String),
     Network(IpNet),
-    /// `self`: the app itself.
+    /// `self`: the app itself. Requests to the app are not served in-process yet, so such an
+    /// entry parses (Spin manifests carry it) but lets nothing out.
     ToSelf,
 }
 
@@ -62,12 +62,10 @@ pub fn well_known_port(scheme: &str) -> Option<u16> {
 impl AllowedHost {
     /// Parses one entry; the error says what is wrong with it.
     pub fn parse(entry: &str) -> Result<Self, String> {
-        let original = entry.to_string();
         let entry = entry.trim();
         if entry == "self" {
             // Spin's shorthand for `*://self:*`.
             return Ok(Self {
-                original,
                 scheme: None,
                 host: HostPattern::ToSelf,
                 port: PortPattern::Any,
@@ -97,12 +95,7 @@ impl AllowedHost {
         };
         let host = parse_host(host).map_err(|e| format!("\"{entry}\": {e}"))?;
         let port = parse_port(port, scheme.as_deref()).map_err(|e| format!("\"{entry}\": {e}"))?;
-        Ok(Self {
-            original,
-            scheme,
-            host,
-            port,
-        })
+        Ok(Self { scheme, host, port })
     }
 
     /// Whether this entry lets a guest reach `to`.
@@ -125,16 +118,6 @@ impl AllowedHost {
             (_, None) => false,
         };
         scheme_ok && host_ok && port_ok
-    }
-
-    /// Whether this entry allows requests to the app itself (`self`, or a `*` host).
-    pub fn allows_self(&self) -> bool {
-        matches!(self.host, HostPattern::ToSelf | HostPattern::Any)
-    }
-
-    /// The entry as written.
-    pub fn as_str(&self) -> &str {
-        &self.original
     }
 }
 
@@ -301,11 +284,12 @@ mod tests {
     }
 
     #[test]
-    fn self_allows_only_the_app_itself() {
-        let entry = AllowedHost::parse("self").unwrap();
-        assert!(entry.allows_self());
-        assert!(!entry.allows(&to("http", "self", None)));
-        assert!(AllowedHost::parse("http://self").unwrap().allows_self());
+    fn self_entries_parse_but_let_nothing_out() {
+        for entry in ["self", "http://self", "http://self.alt"] {
+            let entry = AllowedHost::parse(entry).unwrap();
+            assert!(!entry.allows(&to("http", "self", None)));
+            assert!(!entry.allows(&to("http", "example.com", None)));
+        }
     }
 
     #[test]
