@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs kiln's whole test suite on a fresh machine: installs the wasm32-wasip2 and wasm32-wasip1
-# targets when they are missing (the test components in guests/ are built for them), then
-# checks formatting and lints and runs every test of the workspace.
+# targets when they are missing and componentize-py with Spin's Python SDK (the test components
+# in guests/ are built with them), then checks formatting and lints and runs every test of the
+# workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +12,8 @@ for target in wasm32-wasip2 wasm32-wasip1; do
         rustup target add "$target"
     fi
 done
+
+./scripts/python-venv.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -1,6 +1,7 @@
 //! Builds every crate of the `guests/` workspace for wasm32-wasip2 (and `spin_sdk_v2` also for
-//! wasm32-wasip1) once per change, then writes a constant per guest with the path of its .wasm. A failed build fails this crate's
-//! build with cargo's output: tests never run without their guests.
+//! wasm32-wasip1), and the Python guest with componentize-py, once per change, then writes a
+//! constant per guest with the path of its .wasm. A failed build fails this crate's build with
+//! the tool's output: tests never run without their guests.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -44,6 +45,11 @@ fn main() {
         "/// The `spin_sdk_v2` guest built for wasm32-wasip1 (a core module).\npub const SPIN_SDK_V2_WASIP1: &str = {:?};\n",
         p1.display().to_string()
     ));
+    let python = build_python_guest(&root, &guests.join("python_kv"), &target_dir);
+    code.push_str(&format!(
+        "/// The `python_kv` guest: Spin's Python SDK, built by componentize-py.\npub const PYTHON_KV: &str = {:?};\n",
+        python.display().to_string()
+    ));
     code.push_str(&format!(
         "/// Every guest, by crate name.\npub const ALL: &[&str] = &{names:?};\n"
     ));
@@ -83,6 +89,51 @@ fn cargo_build(guests: &Path, target_dir: &Path, target: &str, args: &[&str]) {
             String::from_utf8_lossy(&output.stderr)
         );
     }
+}
+
+/// Builds the Python guest in `app_dir` with the componentize-py and Spin SDK that
+/// `scripts/python-venv.sh` installs under `target/python-venv`.
+fn build_python_guest(root: &Path, app_dir: &Path, target_dir: &Path) -> PathBuf {
+    let venv = root.join("target").join("python-venv");
+    let componentize_py = venv.join("bin").join("componentize-py");
+    println!("cargo:rerun-if-changed={}", componentize_py.display());
+    assert!(
+        componentize_py.is_file(),
+        "{} is missing: run scripts/python-venv.sh (scripts/test.sh does) to install componentize-py and Spin's Python SDK",
+        componentize_py.display()
+    );
+    let site_packages = std::fs::read_dir(venv.join("lib"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("site-packages"))
+        .find(|p| p.is_dir())
+        .expect("the Python venv has no site-packages");
+    // Built from a copy: componentize-py writes `__pycache__` beside the sources, which would
+    // make every later build see the guests as changed.
+    let sources = target_dir.join("python_kv-src");
+    std::fs::create_dir_all(&sources).unwrap();
+    std::fs::copy(app_dir.join("app.py"), sources.join("app.py")).unwrap();
+    let wasm = target_dir.join("python_kv.wasm");
+    let output = Command::new(&componentize_py)
+        .arg("-d")
+        .arg(site_packages.join("spin_sdk").join("wit"))
+        .args(["-w", "spin-http", "componentize", "-p"])
+        .arg(&sources)
+        .arg("-p")
+        .arg(&site_packages)
+        .arg("app")
+        .arg("-o")
+        .arg(&wasm)
+        .output()
+        .expect("running componentize-py");
+    if !output.status.success() {
+        panic!(
+            "componentize-py failed for {}:\n{}",
+            app_dir.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    wasm
 }
 
 /// The member crates of the guests workspace: each directory with a Cargo.toml.

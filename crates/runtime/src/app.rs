@@ -8,7 +8,7 @@ use std::sync::Arc;
 use kiln_manifest::{AppSpec, ComponentSpec};
 
 use crate::capabilities::key_value::KeyValueStores;
-use crate::capabilities::outbound::AllowedHost;
+use crate::capabilities::outbound::{AllowedHost, LocalHttp, LocalHttpSlot};
 use crate::capabilities::sqlite::SqliteDatabases;
 use crate::capabilities::variables::AppVariables;
 use crate::grants::{DirGrant, Grants, Outbound};
@@ -31,6 +31,7 @@ pub struct AppOptions {
 pub struct LoadedApp {
     spec: Arc<AppSpec>,
     components: Arc<HashMap<String, LoadedComponent>>,
+    local_http: LocalHttpSlot,
 }
 
 /// One loaded component.
@@ -45,6 +46,7 @@ struct AppCapabilities {
     variables: AppVariables,
     key_value: KeyValueStores,
     sqlite: SqliteDatabases,
+    local_http: LocalHttpSlot,
 }
 
 impl LoadedApp {
@@ -70,7 +72,14 @@ impl LoadedApp {
         Ok(Self {
             spec: Arc::new(spec),
             components: Arc::new(components),
+            local_http: capabilities.local_http,
         })
+    }
+
+    /// Lets the app's components send requests to the app itself (`self`): `handler` serves
+    /// them through the app's routes. Held weakly; set once.
+    pub fn serve_local_requests_with(&self, handler: &Arc<dyn LocalHttp>) {
+        self.local_http.set(handler);
     }
 
     /// The app as specified.
@@ -119,6 +128,7 @@ impl AppCapabilities {
             variables,
             key_value,
             sqlite,
+            local_http: LocalHttpSlot::default(),
         })
     }
 
@@ -189,6 +199,7 @@ impl AppCapabilities {
             key_value: self.key_value.grant(&component.key_value_stores),
             sqlite: self.sqlite.grant(&component.sqlite_databases),
             variables,
+            local_http: self.local_http.clone(),
         })
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use crate::capabilities::key_value::KeyValueGrant;
-use crate::capabilities::outbound::AllowedHost;
+use crate::capabilities::outbound::{AllowedHost, LocalHttpSlot};
 use crate::capabilities::sqlite::SqliteGrant;
 use crate::capabilities::variables::VariablesGrant;
 
@@ -25,6 +25,8 @@ pub struct Grants {
     pub sqlite: SqliteGrant,
     /// The guest's variables, with their values.
     pub variables: VariablesGrant,
+    /// The app's own routes, for requests to `self`.
+    pub local_http: LocalHttpSlot,
 }
 
 /// A host directory visible to the guest.

@@ -18,6 +18,7 @@ mod loader;
 mod store;
 
 pub use app::{AppOptions, LoadedApp, LoadedComponent};
+pub use capabilities::outbound::{LocalHttp, LocalResponse};
 pub use command::CommandOutcome;
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::LoadError;

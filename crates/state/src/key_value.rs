@@ -4,7 +4,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use rusqlite::{params, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::sqlite_file::SharedConnection;
 
@@ -21,6 +21,32 @@ pub trait KeyValueStore: Send + Sync {
     async fn exists(&self, key: &str) -> anyhow::Result<bool>;
     /// Every key, in no particular order.
     async fn get_keys(&self) -> anyhow::Result<Vec<String>>;
+    /// Adds `delta` to the integer under `key` (a missing key counts as 0) in one atomic step
+    /// and returns the new value. Integers are stored as their decimal text, as Redis does.
+    async fn increment(&self, key: &str, delta: i64) -> anyhow::Result<i64>;
+    /// Replaces the value under `key` with `new` only if it is still `expected` (`None`: the
+    /// key is absent), in one atomic step; whether it was replaced.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> anyhow::Result<bool>;
+}
+
+/// The integer an incremented value holds: its decimal text.
+pub(crate) fn parse_counter(value: &[u8]) -> anyhow::Result<i64> {
+    std::str::from_utf8(value)
+        .ok()
+        .and_then(|text| text.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("the value is not an integer, so it cannot be incremented"))
+}
+
+/// `current + delta`, or an error instead of wrapping around.
+pub(crate) fn add_to_counter(current: i64, delta: i64) -> anyhow::Result<i64> {
+    current.checked_add(delta).ok_or_else(|| {
+        anyhow::anyhow!("incrementing {current} by {delta} overflows a 64-bit integer")
+    })
 }
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
@@ -63,29 +89,14 @@ impl KeyValueStore for NamedStore {
     async fn get(&self, key: &str) -> anyhow::Result<Option<Vec<u8>>> {
         let (store, key) = (self.name.clone(), key.to_string());
         self.conn
-            .run(move |c| {
-                let value = c
-                    .prepare_cached(
-                        "SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2",
-                    )?
-                    .query_row(params![&*store, key], |row| row.get(0))
-                    .optional()?;
-                Ok(value)
-            })
+            .run(move |c| Ok(select_value(c, &store, &key)?))
             .await
     }
 
     async fn set(&self, key: &str, value: &[u8]) -> anyhow::Result<()> {
         let (store, key, value) = (self.name.clone(), key.to_string(), value.to_vec());
         self.conn
-            .run(move |c| {
-                c.prepare_cached(
-                    "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-                )?
-                .execute(params![&*store, key, value])?;
-                Ok(())
-            })
+            .run(move |c| Ok(upsert_value(c, &store, &key, &value)?))
             .await
     }
 
@@ -117,6 +128,57 @@ impl KeyValueStore for NamedStore {
             })
             .await
     }
+
+    async fn increment(&self, key: &str, delta: i64) -> anyhow::Result<i64> {
+        let (store, key) = (self.name.clone(), key.to_string());
+        self.conn
+            .run(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let current = select_value(&tx, &store, &key)?;
+                let current = current.as_deref().map(parse_counter).transpose()?;
+                let new = add_to_counter(current.unwrap_or(0), delta)?;
+                upsert_value(&tx, &store, &key, new.to_string().as_bytes())?;
+                tx.commit()?;
+                Ok(new)
+            })
+            .await
+    }
+
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<&[u8]>,
+        new: &[u8],
+    ) -> anyhow::Result<bool> {
+        let (store, key) = (self.name.clone(), key.to_string());
+        let (expected, new) = (expected.map(<[u8]>::to_vec), new.to_vec());
+        self.conn
+            .run(move |c| {
+                let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                if select_value(&tx, &store, &key)? != expected {
+                    return Ok(false);
+                }
+                upsert_value(&tx, &store, &key, &new)?;
+                tx.commit()?;
+                Ok(true)
+            })
+            .await
+    }
+}
+
+fn select_value(c: &Connection, store: &str, key: &str) -> rusqlite::Result<Option<Vec<u8>>> {
+    c.prepare_cached("SELECT value FROM spin_key_value WHERE store = ?1 AND key = ?2")?
+        .query_row(params![store, key], |row| row.get(0))
+        .optional()
+}
+
+fn upsert_value(c: &Connection, store: &str, key: &str, value: &[u8]) -> rusqlite::Result<()> {
+    c.prepare_cached(
+        "INSERT INTO spin_key_value (store, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute(params![store, key, value])?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -141,5 +203,36 @@ mod tests {
         a.delete("k").await.unwrap();
         a.delete("k").await.unwrap();
         assert!(!a.exists("k").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn increment_and_compare_and_swap_are_atomic() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteKeyValue::open(&dir.path().join("kv.db"))
+            .unwrap()
+            .store("s");
+        let adds = (0..20).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.increment("n", 2).await.unwrap() })
+        });
+        for add in adds {
+            add.await.unwrap();
+        }
+        assert_eq!(store.get("n").await.unwrap().as_deref(), Some(&b"40"[..]));
+        assert_eq!(store.increment("n", -41).await.unwrap(), -1);
+
+        store.set("text", b"abc").await.unwrap();
+        assert!(store.increment("text", 1).await.is_err());
+        store
+            .set("max", i64::MAX.to_string().as_bytes())
+            .await
+            .unwrap();
+        assert!(store.increment("max", 1).await.is_err());
+
+        assert!(store.compare_and_swap("c", None, b"1").await.unwrap());
+        assert!(!store.compare_and_swap("c", None, b"2").await.unwrap());
+        assert!(!store.compare_and_swap("c", Some(b"0"), b"2").await.unwrap());
+        assert!(store.compare_and_swap("c", Some(b"1"), b"2").await.unwrap());
+        assert_eq!(store.get("c").await.unwrap().as_deref(), Some(&b"2"[..]));
     }
 }

@@ -21,14 +21,30 @@ pub mod v2 {
     };
 }
 
-/// `spin:*@3.x`: the interfaces of Spin SDK 7 (WASI 0.3, async functions).
+/// `spin:*@3.x` and `spin:postgres@4.x`: the interfaces of Spin 3 and Spin SDK 7 (most of
+/// them with async functions).
 pub mod v3 {
     pub use crate::generated::spin::key_value::key_value;
+    pub use crate::generated::spin::mqtt::mqtt;
+    pub use crate::generated::spin::mysql::mysql;
+    pub use crate::generated::spin::postgres3_0_0::postgres as postgres3;
+    pub use crate::generated::spin::postgres4_2_0::postgres as postgres4;
+    pub use crate::generated::spin::redis::redis;
     pub use crate::generated::spin::sqlite::sqlite;
     pub use crate::generated::spin::variables::variables;
 }
 
-/// The WASI proposals kiln provides beyond wasmtime's: `wasi:config` (draft 2024-09-27).
+/// The WASI proposals kiln provides beyond wasmtime's: `wasi:config` (draft 2024-09-27) and
+/// `wasi:keyvalue` (`0.2.0-draft`, as wasmtime-wasi-keyvalue has it, and `0.2.0-draft2`, as
+/// Spin SDKs import it).
 pub mod wasi {
     pub use crate::generated::wasi::config::store as config_store;
+    /// `wasi:keyvalue@0.2.0-draft`.
+    pub mod keyvalue_draft {
+        pub use crate::generated::wasi::keyvalue0_2_0_draft::{atomics, batch, store};
+    }
+    /// `wasi:keyvalue@0.2.0-draft2`.
+    pub mod keyvalue_draft2 {
+        pub use crate::generated::wasi::keyvalue0_2_0_draft2::{atomics, batch, store};
+    }
 }

@@ -8,6 +8,8 @@
 //!   `columns | row; row | rowid=N changes=N`, values in debug form;
 //! - `GET /var/NAME` reads a variable (`spin:variables@3.0.0`), `GET /config/NAME` the same
 //!   through `wasi:config/store`;
+//! - `GET /backends` opens a connection with each of `spin:redis@3.0.0`,
+//!   `spin:postgres@4.2.0`, `spin:mysql@3.0.0` and `spin:mqtt@3.0.0`, one line each;
 //! - anything else answers `p3 METHOD PATH-INFO BODY`, where PATH-INFO is `spin-path-info`.
 
 use spin_sdk::http::body::IncomingBodyExt;
@@ -54,6 +56,9 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
             Err(text) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {text}")),
         }
         .into_response());
+    }
+    if path_info == "/backends" {
+        return Ok((StatusCode::OK, backends().await).into_response());
     }
     if path_info == "/outbound" {
         let query = request.uri().query().unwrap_or_default().to_string();
@@ -109,4 +114,20 @@ async fn sql(database: &str, statement: &str) -> Result<String, String> {
     let rowid = connection.last_insert_rowid().await;
     let changes = connection.changes().await;
     Ok(format!("{columns} | {} | rowid={rowid} changes={changes}", rows.join("; ")))
+}
+
+/// Opens a connection with each relational and messaging interface: `NAME: connected` or
+/// `NAME: ERROR` per line.
+async fn backends() -> String {
+    fn line<T, E: std::fmt::Debug>(name: &str, opened: Result<T, E>) -> String {
+        match opened {
+            Ok(_) => format!("{name}: connected\n"),
+            Err(e) => format!("{name}: {e:?}\n"),
+        }
+    }
+    let mut text = line("redis", spin_sdk::redis::Connection::open("redis://127.0.0.1:6379").await);
+    text += &line("postgres", spin_sdk::pg::Connection::open("postgres://127.0.0.1/test").await);
+    text += &line("mysql", spin_sdk::mysql::Connection::open("mysql://root@127.0.0.1/test").await);
+    text += &line("mqtt", spin_sdk::mqtt::Connection::open("mqtt://127.0.0.1:1883", "", "", 30).await);
+    text
 }

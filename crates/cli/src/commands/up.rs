@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Args;
 use kiln_manifest::LoadedManifest;
-use kiln_runtime::{AppOptions, LoadedApp, Runtime, RuntimeOptions};
+use kiln_runtime::{AppOptions, LoadedApp, LocalHttp, Runtime, RuntimeOptions};
 use kiln_trigger::http::{serve, RequestHandler, ServerOptions};
 use tokio::net::TcpListener;
 
@@ -56,6 +56,7 @@ impl UpCommand {
         let runtime = Runtime::new(&RuntimeOptions::default())?;
         let app = LoadedApp::load(&runtime, app, &options).await?;
         let handler = Arc::new(RequestHandler::for_app(&app)?);
+        app.serve_local_requests_with(&(handler.clone() as Arc<dyn LocalHttp>));
         let listener = bind(self.listen).await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         println!("Serving {base_url}");

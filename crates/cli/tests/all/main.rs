@@ -2,11 +2,13 @@
 
 mod build;
 mod example;
+mod python;
 mod run;
 mod serve;
 mod spin;
 mod up;
 mod util;
+mod wasi_keyvalue;
 
 #[test]
 fn every_guest_has_a_test() {
@@ -17,6 +19,8 @@ fn every_guest_has_a_test() {
         include_str!("up.rs"),
         include_str!("build.rs"),
         include_str!("spin.rs"),
+        include_str!("python.rs"),
+        include_str!("wasi_keyvalue.rs"),
     ]
     .concat();
     for guest in kiln_test_guests::ALL {

@@ -247,6 +247,27 @@ async fn outbound_http_follows_allowed_outbound_hosts() {
 }
 
 #[tokio::test]
+async fn self_requests_are_served_through_the_app_routes() {
+    let grant = r#"allowed_outbound_hosts = ["http://self"]"#;
+    let dir = app_dir(&[("spin.toml", &manifest(grant))]);
+    let server = start(&dir, &[]);
+    let chained = server.get("/outbound?url=/var/plain").await;
+    assert_eq!(chained.body, "200 literal", "{}", server.stderr());
+    let to_other = server.get("/outbound?url=/other/nothing").await;
+    assert_eq!(to_other.body, "404 no such route");
+
+    let denied = server.get("/other/outbound?url=/var/plain").await;
+    assert!(denied.body.contains("HttpRequestDenied"), "{}", denied.body);
+    assert!(
+        server
+            .stderr()
+            .contains(r#"add "http://self" to allowed_outbound_hosts component_id=other"#),
+        "{}",
+        server.stderr()
+    );
+}
+
+#[tokio::test]
 async fn interfaces_without_a_backend_link_and_report_it() {
     let dir = app_dir(&[("spin.toml", &manifest(""))]);
     let server = start(&dir, &[]);
@@ -396,4 +417,15 @@ sqlite_databases = ["default"]
         .await
         .body
         .contains("NoSuchStore"));
+
+    let no_backend = "kiln has no backend configured for this interface";
+    assert_eq!(
+        server.get("/p3/backends").await.body,
+        format!(
+            "redis: Error::Other({no_backend:?})\n\
+             postgres: PgError(Error::ConnectionFailed({no_backend:?}))\n\
+             mysql: MysqlError(Error::ConnectionFailed({no_backend:?}))\n\
+             mqtt: Error::ConnectionFailed({no_backend:?})\n"
+        )
+    );
 }

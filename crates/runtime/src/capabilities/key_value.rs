@@ -35,11 +35,13 @@ pub fn embedded_stores(state_dir: &Path) -> anyhow::Result<KeyValueStores> {
     )])))
 }
 
-/// Per-instance state: the grant and the stores opened so far.
+/// Per-instance state: the grant, the stores opened so far (by every key-value interface) and
+/// the `wasi:keyvalue` compare-and-swap handles.
 pub struct KeyValueInstance {
     grant: KeyValueGrant,
     component_id: Arc<str>,
-    open: Handles<Arc<dyn KeyValueStore>>,
+    pub(super) open: Handles<Arc<dyn KeyValueStore>>,
+    pub(super) swaps: Handles<PendingSwap>,
 }
 
 impl KeyValueInstance {
@@ -48,10 +50,24 @@ impl KeyValueInstance {
             grant,
             component_id,
             open: Handles::new(MAX_OPEN_STORES),
+            swaps: Handles::new(MAX_OPEN_STORES),
         }
     }
 
-    /// Runs `op` on the store behind `handle`, mapping backend failures to `other`.
+    /// Runs `op` on the store behind handle `rep`; a failure is the message the guest sees.
+    pub(super) async fn on_store<T, F>(
+        &self,
+        rep: u32,
+        op: impl FnOnce(Arc<dyn KeyValueStore>) -> F,
+    ) -> Result<T, String>
+    where
+        F: std::future::Future<Output = anyhow::Result<T>>,
+    {
+        let store = self.open.get(rep).cloned().ok_or(INVALID_HANDLE)?;
+        op(store).await.map_err(|e| format!("{e:#}"))
+    }
+
+    /// [`Self::on_store`] for `fermyon:spin/key-value`.
     async fn with_store<T, F>(
         &self,
         handle: &Resource<v2::Store>,
@@ -60,11 +76,18 @@ impl KeyValueInstance {
     where
         F: std::future::Future<Output = anyhow::Result<T>>,
     {
-        let Some(store) = self.open.get(handle.rep()).cloned() else {
-            return Ok(Err(Error::Other("invalid store handle".into())));
-        };
-        Ok(op(store).await.map_err(|e| Error::Other(format!("{e:#}"))))
+        Ok(self.on_store(handle.rep(), op).await.map_err(Error::Other))
     }
+}
+
+/// What a guest sees when it uses a handle that is not open.
+pub(super) const INVALID_HANDLE: &str = "invalid store handle";
+
+/// A `wasi:keyvalue` compare-and-swap in progress: the value `key` held when it began.
+pub struct PendingSwap {
+    pub(super) store: Arc<dyn KeyValueStore>,
+    pub(super) key: String,
+    pub(super) expected: Option<Vec<u8>>,
 }
 
 /// `HasData` marker for linking.
@@ -147,7 +170,7 @@ impl v2::HostStore for KeyValueInstance {
 
 impl KeyValueInstance {
     /// Opens `label` into the handle table: the handle, or why it was refused.
-    fn open_label(&mut self, label: &str) -> Result<u32, Refusal> {
+    pub(super) fn open_label(&mut self, label: &str) -> Result<u32, Refusal> {
         let store = self.grant.open(label).map_err(|refused| {
             tracing::warn!(component_id = %self.component_id, "key-value store \"{label}\" refused: {refused:?}");
             Refusal::Refused(refused)
@@ -157,7 +180,7 @@ impl KeyValueInstance {
 }
 
 /// Why opening a store failed, before it becomes an interface's error type.
-enum Refusal {
+pub(super) enum Refusal {
     Refused(Refused),
     TableFull,
 }
@@ -179,7 +202,7 @@ fn v3_store<T>(
 ) -> Result<Arc<dyn KeyValueStore>, v3::Error> {
     accessor
         .with(|mut access| access.get().open.get(handle.rep()).cloned())
-        .ok_or_else(|| v3::Error::Other("invalid store handle".into()))
+        .ok_or_else(|| v3::Error::Other(INVALID_HANDLE.into()))
 }
 
 fn v3_result<T>(result: anyhow::Result<T>) -> Result<T, v3::Error> {

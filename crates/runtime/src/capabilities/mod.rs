@@ -9,7 +9,8 @@
 //! | [`key_value`] | `fermyon:spin/key-value@2.0.0`, `spin:key-value/key-value@3.0.0` |
 //! | [`sqlite`] | `fermyon:spin/sqlite@2.0.0`, `spin:sqlite/sqlite@3.1.0` (and 3.0.0) |
 //! | [`variables`] | `fermyon:spin/variables@2.0.0`, `spin:variables/variables@3.0.0`, `wasi:config/store@0.2.0-draft-2024-09-27` |
-//! | `unconfigured` | `fermyon:spin` redis, postgres, mysql, mqtt, llm @2.0.0 (link only) |
+//! | [`wasi_keyvalue`] | `wasi:keyvalue` store, atomics, batch `@0.2.0-draft` and `@0.2.0-draft2` |
+//! | `unconfigured` | `fermyon:spin` redis, postgres, mysql, mqtt, llm @2.0.0; `spin:` redis, mysql, mqtt @3.0.0, postgres @3.0.0 and @4.2.0 (link only) |
 
 pub mod key_value;
 pub mod labels;
@@ -17,8 +18,9 @@ pub mod outbound;
 pub mod sqlite;
 mod unconfigured;
 pub mod variables;
+pub mod wasi_keyvalue;
 
-use kiln_world::v2;
+use kiln_world::{v2, v3};
 use wasmtime::component::Linker;
 
 use crate::store::StoreState;
@@ -43,6 +45,7 @@ pub(crate) fn link(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
     kiln_world::wasi::config_store::add_to_linker::<_, variables::HasVariables>(linker, |s| {
         &mut s.variables
     })?;
+    link_wasi_keyvalue(linker)?;
     use unconfigured::HasUnconfigured as Off;
     v2::rdbms_types::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
     v2::postgres::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
@@ -50,5 +53,22 @@ pub(crate) fn link(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
     v2::redis::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
     v2::mqtt::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
     v2::llm::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    v3::redis::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    v3::mysql::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    v3::mqtt::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    v3::postgres3::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    v3::postgres4::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
+    Ok(())
+}
+
+fn link_wasi_keyvalue(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
+    use key_value::HasKeyValue as Kv;
+    use kiln_world::wasi::{keyvalue_draft as draft, keyvalue_draft2 as draft2};
+    draft::store::add_to_linker::<_, Kv>(linker, |s| &mut s.key_value)?;
+    draft::atomics::add_to_linker::<_, Kv>(linker, |s| &mut s.key_value)?;
+    draft::batch::add_to_linker::<_, Kv>(linker, |s| &mut s.key_value)?;
+    draft2::store::add_to_linker::<_, Kv>(linker, |s| &mut s.key_value)?;
+    draft2::atomics::add_to_linker::<_, Kv>(linker, |s| &mut s.key_value)?;
+    draft2::batch::add_to_linker::<_, Kv>(linker, |s| &mut s.key_value)?;
     Ok(())
 }

@@ -179,3 +179,299 @@ impl llm::Host for Unconfigured {
         Ok(Err(llm::Error::RuntimeError(NO_BACKEND.into())))
     }
 }
+
+/// The `spin:*@3` and `spin:postgres@4` versions: the same interfaces again, most with async
+/// functions (which take an [`Accessor`] instead of `&mut self`).
+mod v3_interfaces {
+    use super::{HasUnconfigured, Unconfigured, NO_BACKEND};
+    use kiln_world::v3::{mqtt, mysql, postgres3, postgres4, redis};
+    use wasmtime::component::{Accessor, FutureReader, Resource, StreamReader};
+
+    type Outcome<T, E> = anyhow::Result<Result<T, E>>;
+
+    fn redis_err<T>() -> Outcome<T, redis::Error> {
+        Ok(Err(redis::Error::Other(NO_BACKEND.into())))
+    }
+
+    impl redis::Host for Unconfigured {}
+
+    impl redis::HostConnection for Unconfigured {
+        async fn drop(&mut self, _c: Resource<redis::Connection>) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<T> redis::HostConnectionWithStore<T> for HasUnconfigured {
+        async fn open(
+            _: &Accessor<T, Self>,
+            _address: String,
+        ) -> Outcome<Resource<redis::Connection>, redis::Error> {
+            redis_err()
+        }
+        async fn publish(
+            _: &Accessor<T, Self>,
+            _c: Resource<redis::Connection>,
+            _channel: String,
+            _payload: Vec<u8>,
+        ) -> Outcome<(), redis::Error> {
+            redis_err()
+        }
+        async fn get(
+            _: &Accessor<T, Self>,
+            _c: Resource<redis::Connection>,
+            _key: String,
+        ) -> Outcome<Option<Vec<u8>>, redis::Error> {
+            redis_err()
+        }
+        async fn set(
+            _: &Accessor<T, Self>,
+            _c: Resource<redis::Connection>,
+            _key: String,
+            _value: Vec<u8>,
+        ) -> Outcome<(), redis::Error> {
+            redis_err()
+        }
+        async fn incr(
+            _: &Accessor<T, Self>,
+            _c: Resource<redis::Connection>,
+            _key: String,
+        ) -> Outcome<i64, redis::Error> {
+            redis_err()
+        }
+        async fn del(
+            _: &Accessor<T, Self>,
+            _c: Resource<redis::Connection>,
+            _keys: Vec<String>,
+        ) -> Outcome<u32, redis::Error> {
+            redis_err()
+        }
+        async fn sadd(
+            _: &Accessor<T, Self>,
+            _c: Resource<redis::Connection>,
+            _key: String,
+            _values: Vec<String>,
+        ) -> Outcome<u32, redis::Error> {
+            redis_err()
+        }
+        async fn smembers(
+            _: &Accessor<T, Self>,
+            _c: Resource<redis::Connection>,
+            _key: String,
+        ) -> Outcome<Vec<String>, redis::Error> {
+            redis_err()
+        }
+        async fn srem(
+            _: &Accessor<T, Self>,
+            _c: Resource<redis::Connection>,
+            _key: String,
+            _values: Vec<String>,
+        ) -> Outcome<u32, redis::Error> {
+            redis_err()
+        }
+        async fn execute(
+            _: &Accessor<T, Self>,
+            _c: Resource<redis::Connection>,
+            _command: String,
+            _args: Vec<redis::RedisParameter>,
+        ) -> Outcome<Vec<redis::RedisResult>, redis::Error> {
+            redis_err()
+        }
+    }
+
+    impl mqtt::Host for Unconfigured {}
+
+    impl mqtt::HostConnection for Unconfigured {
+        async fn drop(&mut self, _c: Resource<mqtt::Connection>) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<T> mqtt::HostConnectionWithStore<T> for HasUnconfigured {
+        async fn open(
+            _: &Accessor<T, Self>,
+            _address: String,
+            _user: String,
+            _password: String,
+            _keep_alive: u64,
+        ) -> Outcome<Resource<mqtt::Connection>, mqtt::Error> {
+            Ok(Err(mqtt::Error::ConnectionFailed(NO_BACKEND.into())))
+        }
+        async fn publish(
+            _: &Accessor<T, Self>,
+            _c: Resource<mqtt::Connection>,
+            _topic: String,
+            _payload: Vec<u8>,
+            _qos: mqtt::Qos,
+        ) -> Outcome<(), mqtt::Error> {
+            Ok(Err(mqtt::Error::ConnectionFailed(NO_BACKEND.into())))
+        }
+    }
+
+    type MysqlRows = (
+        Vec<mysql::Column>,
+        StreamReader<mysql::Row>,
+        FutureReader<Result<(), mysql::Error>>,
+    );
+
+    impl mysql::Host for Unconfigured {}
+
+    impl mysql::HostConnection for Unconfigured {
+        async fn drop(&mut self, _c: Resource<mysql::Connection>) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<T> mysql::HostConnectionWithStore<T> for HasUnconfigured {
+        async fn open(
+            _: &Accessor<T, Self>,
+            _address: String,
+        ) -> Outcome<Resource<mysql::Connection>, mysql::Error> {
+            Ok(Err(mysql::Error::ConnectionFailed(NO_BACKEND.into())))
+        }
+        async fn query(
+            _: &Accessor<T, Self>,
+            _c: Resource<mysql::Connection>,
+            _statement: String,
+            _params: Vec<mysql::ParameterValue>,
+        ) -> Outcome<MysqlRows, mysql::Error> {
+            Ok(Err(mysql::Error::ConnectionFailed(NO_BACKEND.into())))
+        }
+        async fn execute(
+            _: &Accessor<T, Self>,
+            _c: Resource<mysql::Connection>,
+            _statement: String,
+            _params: Vec<mysql::ParameterValue>,
+        ) -> Outcome<(), mysql::Error> {
+            Ok(Err(mysql::Error::ConnectionFailed(NO_BACKEND.into())))
+        }
+    }
+
+    impl postgres3::Host for Unconfigured {}
+
+    impl postgres3::HostConnection for Unconfigured {
+        async fn open(
+            &mut self,
+            _address: String,
+        ) -> Outcome<Resource<postgres3::Connection>, postgres3::Error> {
+            Ok(Err(postgres3::Error::ConnectionFailed(NO_BACKEND.into())))
+        }
+        async fn query(
+            &mut self,
+            _c: Resource<postgres3::Connection>,
+            _statement: String,
+            _params: Vec<postgres3::ParameterValue>,
+        ) -> Outcome<postgres3::RowSet, postgres3::Error> {
+            Ok(Err(postgres3::Error::ConnectionFailed(NO_BACKEND.into())))
+        }
+        async fn execute(
+            &mut self,
+            _c: Resource<postgres3::Connection>,
+            _statement: String,
+            _params: Vec<postgres3::ParameterValue>,
+        ) -> Outcome<u64, postgres3::Error> {
+            Ok(Err(postgres3::Error::ConnectionFailed(NO_BACKEND.into())))
+        }
+        async fn drop(&mut self, _c: Resource<postgres3::Connection>) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn pg4_err<T>() -> Outcome<T, postgres4::Error> {
+        Ok(Err(postgres4::Error::ConnectionFailed(NO_BACKEND.into())))
+    }
+
+    type Postgres4Rows = (
+        Vec<postgres4::Column>,
+        StreamReader<postgres4::Row>,
+        FutureReader<Result<(), postgres4::Error>>,
+    );
+
+    impl postgres4::Host for Unconfigured {}
+
+    impl postgres4::HostConnectionBuilder for Unconfigured {
+        async fn new(
+            &mut self,
+            _address: String,
+        ) -> anyhow::Result<Resource<postgres4::ConnectionBuilder>> {
+            Ok(Resource::new_own(0))
+        }
+        async fn set_ca_root(
+            &mut self,
+            _b: Resource<postgres4::ConnectionBuilder>,
+            _certificate: String,
+        ) -> Outcome<(), postgres4::Error> {
+            Ok(Ok(()))
+        }
+        async fn build(
+            &mut self,
+            _b: Resource<postgres4::ConnectionBuilder>,
+        ) -> Outcome<Resource<postgres4::Connection>, postgres4::Error> {
+            pg4_err()
+        }
+        async fn drop(&mut self, _b: Resource<postgres4::ConnectionBuilder>) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<T> postgres4::HostConnectionBuilderWithStore<T> for HasUnconfigured {
+        async fn build_async(
+            _: &Accessor<T, Self>,
+            _b: Resource<postgres4::ConnectionBuilder>,
+        ) -> Outcome<Resource<postgres4::Connection>, postgres4::Error> {
+            pg4_err()
+        }
+    }
+
+    impl postgres4::HostConnection for Unconfigured {
+        async fn open(
+            &mut self,
+            _address: String,
+        ) -> Outcome<Resource<postgres4::Connection>, postgres4::Error> {
+            pg4_err()
+        }
+        async fn query(
+            &mut self,
+            _c: Resource<postgres4::Connection>,
+            _statement: String,
+            _params: Vec<postgres4::ParameterValue>,
+        ) -> Outcome<postgres4::RowSet, postgres4::Error> {
+            pg4_err()
+        }
+        async fn execute(
+            &mut self,
+            _c: Resource<postgres4::Connection>,
+            _statement: String,
+            _params: Vec<postgres4::ParameterValue>,
+        ) -> Outcome<u64, postgres4::Error> {
+            pg4_err()
+        }
+        async fn drop(&mut self, _c: Resource<postgres4::Connection>) -> anyhow::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl<T> postgres4::HostConnectionWithStore<T> for HasUnconfigured {
+        async fn open_async(
+            _: &Accessor<T, Self>,
+            _address: String,
+        ) -> Outcome<Resource<postgres4::Connection>, postgres4::Error> {
+            pg4_err()
+        }
+        async fn query_async(
+            _: &Accessor<T, Self>,
+            _c: Resource<postgres4::Connection>,
+            _statement: String,
+            _params: Vec<postgres4::ParameterValue>,
+        ) -> Outcome<Postgres4Rows, postgres4::Error> {
+            pg4_err()
+        }
+        async fn execute_async(
+            _: &Accessor<T, Self>,
+            _c: Resource<postgres4::Connection>,
+            _statement: String,
+            _params: Vec<postgres4::ParameterValue>,
+        ) -> Outcome<u64, postgres4::Error> {
+            pg4_err()
+        }
+    }
+}

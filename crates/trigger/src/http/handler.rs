@@ -1,14 +1,16 @@
 //! One request: route it, give it Spin's headers, run the component, map failures to a status.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use kiln_runtime::{HttpComponent, LoadedApp};
+use kiln_runtime::{HttpComponent, LoadedApp, LocalHttp, LocalResponse};
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::WasiBody;
 
 use super::headers::set_spin_headers;
 use super::Router;
@@ -85,6 +87,25 @@ impl RequestHandler {
                 plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
             }
         }
+    }
+}
+
+/// Requests a component sends to its own app arrive here, as from a client on the loopback
+/// address, addressed to `localhost`.
+impl LocalHttp for RequestHandler {
+    fn serve(self: Arc<Self>, mut request: Request<WasiBody>) -> LocalResponse {
+        Box::pin(async move {
+            let path = request.uri().path_and_query().cloned();
+            let mut parts = http::uri::Parts::default();
+            parts.path_and_query = path;
+            *request.uri_mut() = Uri::from_parts(parts)?;
+            request
+                .headers_mut()
+                .insert(http::header::HOST, HeaderValue::from_static("localhost"));
+            let client = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+            let response = self.handle(request, client).await;
+            Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
+        })
     }
 }
 

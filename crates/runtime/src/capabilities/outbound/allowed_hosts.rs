@@ -23,8 +23,8 @@ enum HostPattern {
     Subdomain(String),
     Exact(String),
     Network(IpNet),
-    /// `self`: the app itself. Requests to the app are not served in-process yet, so such an
-    /// entry parses (Spin manifests carry it) but lets nothing out.
+    /// `self`: the app itself, reached by relative URLs and served in-process; it lets nothing
+    /// out to the network.
     ToSelf,
 }
 
@@ -96,6 +96,14 @@ impl AllowedHost {
         let host = parse_host(host).map_err(|e| format!("\"{entry}\": {e}"))?;
         let port = parse_port(port, scheme.as_deref()).map_err(|e| format!("\"{entry}\": {e}"))?;
         Ok(Self { scheme, host, port })
+    }
+
+    /// Whether this entry lets a guest send requests to its own app: `self` with the scheme
+    /// `http`, `https` or `*`. Either scheme allows every such request, as in Spin: the URL is
+    /// relative, and the scheme is whatever the SDK filled in.
+    pub fn allows_self(&self) -> bool {
+        self.host == HostPattern::ToSelf
+            && matches!(self.scheme.as_deref(), None | Some("http" | "https"))
     }
 
     /// Whether this entry lets a guest reach `to`.
@@ -284,7 +292,13 @@ mod tests {
     }
 
     #[test]
-    fn self_entries_parse_but_let_nothing_out() {
+    fn self_entries_allow_only_the_app_itself() {
+        for entry in ["self", "http://self", "https://self", "*://self:*"] {
+            assert!(AllowedHost::parse(entry).unwrap().allows_self(), "{entry}");
+        }
+        for entry in ["redis://self", "http://*", "http://self.example.com"] {
+            assert!(!AllowedHost::parse(entry).unwrap().allows_self(), "{entry}");
+        }
         for entry in ["self", "http://self", "http://self.alt"] {
             let entry = AllowedHost::parse(entry).unwrap();
             assert!(!entry.allows(&to("http", "self", None)));

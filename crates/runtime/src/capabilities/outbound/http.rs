@@ -3,6 +3,8 @@
 //! `--allow-outbound` ([`Outbound::AllowAll`]) sends anywhere, `allowed_outbound_hosts`
 //! ([`Outbound::AllowList`]) where an entry matches, and no grant nowhere. A denial is the
 //! guest-visible `HTTP-request-denied` error, never a trap, and is logged with the component id.
+//! A request to the app itself (no host in its authority) needs a `self` entry and is served
+//! in-process ([`super::local`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -10,7 +12,8 @@ use std::sync::Arc;
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::Destination;
+use super::local::is_self_request;
+use super::{AllowedHost, Destination};
 use crate::grants::{Grants, Outbound};
 
 /// The outbound HTTP policy of one instance.
@@ -40,6 +43,9 @@ impl WasiHttpHooks for OutboundHttp {
         options: Option<RequestOptions>,
         _request_io: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
+        if is_self_request(&request) {
+            return self.send_to_self(request);
+        }
         let destination = destination(&request);
         let allowed = match (&self.grants.outbound, &destination) {
             (Outbound::AllowAll, _) => true,
@@ -59,6 +65,41 @@ impl WasiHttpHooks for OutboundHttp {
             Ok((
                 response.map(BodyExt::boxed_unsync),
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
+            ))
+        })
+    }
+}
+
+impl OutboundHttp {
+    /// Serves a request to the app itself through its routes, if a `self` entry allows it.
+    fn send_to_self(
+        &self,
+        request: http::Request<WasiBody>,
+    ) -> Box<dyn Future<Output = SendResult> + Send> {
+        let allowed = match &self.grants.outbound {
+            Outbound::AllowAll => true,
+            Outbound::AllowList(hosts) => hosts.iter().any(AllowedHost::allows_self),
+            Outbound::Denied => false,
+        };
+        let local = self.grants.local_http.get();
+        let (true, Some(local)) = (allowed, local) else {
+            tracing::error!(
+                component_id = %self.component_id,
+                "request to the app itself ({}) denied: add \"http://self\" to allowed_outbound_hosts",
+                request.uri().path()
+            );
+            return Box::new(async { Err(Error::HttpRequestDenied) });
+        };
+        let component_id = self.component_id.clone();
+        Box::new(async move {
+            let response = local.serve(request).await.map_err(|e| {
+                tracing::error!(%component_id, "request to the app itself failed: {e:#}");
+                Error::InternalError(Some(format!("{e:#}")))
+            })?;
+            let done = async { Ok::<(), Error>(()) };
+            Ok((
+                response,
+                Box::new(done) as Box<dyn Future<Output = _> + Send>,
             ))
         })
     }
