@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs kiln's whole test suite on a fresh machine: installs the wasm32-wasip2 and wasm32-wasip1
 # targets when they are missing and componentize-py with Spin's Python SDK (the test components
-# in guests/ are built with them), then checks formatting and lints and runs every test of the
+# in guests/ are built with them), starts the servers the tests talk to when they are not
+# running (scripts/services.sh), then checks formatting and lints and runs every test of the
 # workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +15,7 @@ for target in wasm32-wasip2 wasm32-wasip1; do
 done
 
 ./scripts/python-venv.sh
+./scripts/services.sh
 
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --locked -- -D warnings

@@ -9,6 +9,7 @@ use kiln_manifest::{AppSpec, ComponentSpec};
 
 use crate::capabilities::key_value::KeyValueStores;
 use crate::capabilities::outbound::{AllowedHost, LocalHttp, LocalHttpSlot};
+use crate::capabilities::redis::RedisPool;
 use crate::capabilities::sqlite::SqliteDatabases;
 use crate::capabilities::variables::AppVariables;
 use crate::grants::{DirGrant, Grants, Outbound};
@@ -47,6 +48,7 @@ struct AppCapabilities {
     key_value: KeyValueStores,
     sqlite: SqliteDatabases,
     local_http: LocalHttpSlot,
+    redis: RedisPool,
 }
 
 impl LoadedApp {
@@ -129,6 +131,7 @@ impl AppCapabilities {
             key_value,
             sqlite,
             local_http: LocalHttpSlot::default(),
+            redis: RedisPool::default(),
         })
     }
 
@@ -200,6 +203,7 @@ impl AppCapabilities {
             sqlite: self.sqlite.grant(&component.sqlite_databases),
             variables,
             local_http: self.local_http.clone(),
+            redis: self.redis.clone(),
         })
     }
 }

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::capabilities::key_value::KeyValueGrant;
 use crate::capabilities::outbound::{AllowedHost, LocalHttpSlot};
+use crate::capabilities::redis::RedisPool;
 use crate::capabilities::sqlite::SqliteGrant;
 use crate::capabilities::variables::VariablesGrant;
 
@@ -27,6 +28,8 @@ pub struct Grants {
     pub variables: VariablesGrant,
     /// The app's own routes, for requests to `self`.
     pub local_http: LocalHttpSlot,
+    /// The app's Redis connections, shared by its components.
+    pub redis: RedisPool,
 }
 
 /// A host directory visible to the guest.

@@ -10,6 +10,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::capabilities::key_value::KeyValueInstance;
 use crate::capabilities::outbound::http::OutboundHttp;
+use crate::capabilities::redis::RedisInstance;
 use crate::capabilities::sqlite::SqliteInstance;
 use crate::capabilities::variables::VariablesInstance;
 use crate::capabilities::Unconfigured;
@@ -24,6 +25,7 @@ pub struct StoreState {
     pub(crate) key_value: KeyValueInstance,
     pub(crate) sqlite: SqliteInstance,
     pub(crate) variables: VariablesInstance,
+    pub(crate) redis: RedisInstance,
     pub(crate) unconfigured: Unconfigured,
 }
 
@@ -39,6 +41,7 @@ impl StoreState {
             key_value: KeyValueInstance::new(component_id.clone(), grants.key_value.clone()),
             sqlite: SqliteInstance::new(component_id.clone(), grants.sqlite.clone()),
             variables: VariablesInstance::new(grants.variables.clone()),
+            redis: RedisInstance::new(component_id.clone(), grants.clone()),
             unconfigured: Unconfigured,
         }
     }

@@ -8,8 +8,10 @@
 //!   `columns | row; row | rowid=N changes=N`, values in debug form;
 //! - `GET /var/NAME` reads a variable (`spin:variables@3.0.0`), `GET /config/NAME` the same
 //!   through `wasi:config/store`;
-//! - `GET /backends` opens a connection with each of `spin:redis@3.0.0`,
-//!   `spin:postgres@4.2.0`, `spin:mysql@3.0.0` and `spin:mqtt@3.0.0`, one line each;
+//! - `GET /backends` opens a connection with each of `spin:postgres@4.2.0`,
+//!   `spin:mysql@3.0.0` and `spin:mqtt@3.0.0`, one line each;
+//! - `GET /redis?ADDRESS` runs every `spin:redis@3.0.0` function against ADDRESS on keys under
+//!   `spin-sdk-7:`, one line each, as the Spin SDK 5 guest does;
 //! - anything else answers `p3 METHOD PATH-INFO BODY`, where PATH-INFO is `spin-path-info`.
 
 use spin_sdk::http::body::IncomingBodyExt;
@@ -54,6 +56,14 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
         return Ok(match sql(&database, &String::from_utf8_lossy(&body)).await {
             Ok(text) => (StatusCode::OK, text),
             Err(text) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {text}")),
+        }
+        .into_response());
+    }
+    if path_info == "/redis" {
+        let address = request.uri().query().unwrap_or_default().to_string();
+        return Ok(match redis_script(&address).await {
+            Ok(text) => (StatusCode::OK, text),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e:?}")),
         }
         .into_response());
     }
@@ -125,9 +135,38 @@ async fn backends() -> String {
             Err(e) => format!("{name}: {e:?}\n"),
         }
     }
-    let mut text = line("redis", spin_sdk::redis::Connection::open("redis://127.0.0.1:6379").await);
-    text += &line("postgres", spin_sdk::pg::Connection::open("postgres://127.0.0.1/test").await);
+    let mut text = line("postgres", spin_sdk::pg::Connection::open("postgres://127.0.0.1/test").await);
     text += &line("mysql", spin_sdk::mysql::Connection::open("mysql://root@127.0.0.1/test").await);
     text += &line("mqtt", spin_sdk::mqtt::Connection::open("mqtt://127.0.0.1:1883", "", "", 30).await);
     text
+}
+
+/// Calls each Redis function once, on keys under `spin-sdk-7:`; one line per call.
+async fn redis_script(address: &str) -> Result<String, spin_sdk::redis::Error> {
+    use spin_sdk::redis::{Connection, RedisParameter as P};
+    let c = Connection::open(address).await?;
+    let key = |name: &str| format!("spin-sdk-7:{name}");
+    let mut out = String::new();
+    c.del([key("k"), key("n"), key("s"), key("e"), key("t")]).await?;
+    c.set(key("k"), b"value").await?;
+    out += &format!("get={:?}\n", c.get(key("k")).await?.map(String::from_utf8));
+    c.incr(key("n")).await?;
+    out += &format!("incr={}\n", c.incr(key("n")).await?);
+    out += &format!("sadd={}\n", c.sadd(key("s"), ["a", "b", "c"]).await?);
+    out += &format!("srem={}\n", c.srem(key("s"), ["a"]).await?);
+    let mut members = c.smembers(key("s")).await?;
+    members.sort();
+    out += &format!("smembers={members:?}\n");
+    out += &format!("del={}\n", c.del([key("k"), key("n"), key("missing")]).await?);
+    out += &format!("get-deleted={:?}\n", c.get(key("k")).await?);
+    let e = || P::Binary(key("e").into_bytes());
+    out += &format!("execute-set={:?}\n", c.execute("SET", [e(), P::Int64(42)]).await?);
+    out += &format!("execute-incrby={:?}\n", c.execute("INCRBY", [e(), P::Int64(8)]).await?);
+    out += &format!("execute-get={:?}\n", c.execute("GET", [e()]).await?);
+    let missing = P::Binary(key("missing").into_bytes());
+    out += &format!("execute-missing={:?}\n", c.execute("GET", [missing]).await?);
+    c.publish(key("channel"), b"hello").await?;
+    c.set(key("t"), b"text").await?;
+    out += &format!("incr-text={:?}\n", c.incr(key("t")).await.err());
+    Ok(out)
 }

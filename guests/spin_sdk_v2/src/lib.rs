@@ -6,7 +6,9 @@
 //!   answers `{"columns": [...], "rows": [[{"text": "..."}, ...]]}`
 //! - `GET /var/NAME`
 //! - `GET /outbound?url=URL` sends a GET and answers with the status and body it got
-//! - `GET /redis`, `/postgres`, `/mysql`, `/mqtt` open a connection to a local server
+//! - `GET /redis?ADDRESS` runs every `fermyon:spin/redis` function against ADDRESS on keys
+//!   under `spin-sdk-v2:`, one line each (see `redis_script`)
+//! - `GET /postgres`, `/mysql`, `/mqtt` open a connection to a local server
 //!
 //! Paths are read from `spin-path-info`, so the component works under any route prefix.
 //! A failure answers 500 with `error: ` and the error's debug form (`AccessDenied`, ...).
@@ -28,7 +30,7 @@ async fn handle(request: Request) -> Response {
         ["sql", database] => sql(database, request.body()),
         ["var", name] => spin_sdk::variables::get(name).map_err(|e| format!("{e:?}")),
         ["outbound"] => outbound(request.query()).await,
-        ["redis"] => spin_sdk::redis::Connection::open("redis://127.0.0.1:6379").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
+        ["redis"] => redis_script(request.query()).map_err(|e| format!("{e:?}")),
         ["postgres"] => spin_sdk::pg::Connection::open("postgres://127.0.0.1/test").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
         ["mysql"] => spin_sdk::mysql::Connection::open("mysql://root@127.0.0.1/test").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
         ["mqtt"] => spin_sdk::mqtt::Connection::open("mqtt://127.0.0.1:1883", "", "", 30).map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
@@ -106,4 +108,33 @@ async fn outbound(query: &str) -> Result<String, String> {
     let url = query.strip_prefix("url=").ok_or("expected ?url=URL")?;
     let response: Response = spin_sdk::http::send(Request::get(url)).await.map_err(|e| format!("{e:?}"))?;
     Ok(format!("{} {}", response.status(), String::from_utf8_lossy(response.body())))
+}
+
+/// Calls each Redis function once, on keys under `spin-sdk-v2:`; one line per call.
+fn redis_script(address: &str) -> Result<String, spin_sdk::redis::Error> {
+    use spin_sdk::redis::{Connection, RedisParameter as P};
+    let c = Connection::open(address)?;
+    let key = |name: &str| format!("spin-sdk-v2:{name}");
+    let mut out = String::new();
+    c.del(&[key("k"), key("n"), key("s"), key("e"), key("t")])?;
+    c.set(&key("k"), b"value")?;
+    out += &format!("get={:?}\n", c.get(&key("k"))?.map(String::from_utf8));
+    c.incr(&key("n"))?;
+    out += &format!("incr={}\n", c.incr(&key("n"))?);
+    out += &format!("sadd={}\n", c.sadd(&key("s"), &["a".into(), "b".into(), "c".into()])?);
+    out += &format!("srem={}\n", c.srem(&key("s"), &["a".into()])?);
+    let mut members = c.smembers(&key("s"))?;
+    members.sort();
+    out += &format!("smembers={members:?}\n");
+    out += &format!("del={}\n", c.del(&[key("k"), key("n"), key("missing")])?);
+    out += &format!("get-deleted={:?}\n", c.get(&key("k"))?);
+    let e = P::Binary(key("e").into_bytes());
+    out += &format!("execute-set={:?}\n", c.execute("SET", &[e.clone(), P::Int64(42)])?);
+    out += &format!("execute-incrby={:?}\n", c.execute("INCRBY", &[e.clone(), P::Int64(8)])?);
+    out += &format!("execute-get={:?}\n", c.execute("GET", &[e.clone()])?);
+    out += &format!("execute-missing={:?}\n", c.execute("GET", &[P::Binary(key("missing").into_bytes())])?);
+    c.publish(&key("channel"), b"hello")?;
+    c.set(&key("t"), b"text")?;
+    out += &format!("incr-text={:?}\n", c.incr(&key("t")).err());
+    Ok(out)
 }

@@ -273,10 +273,6 @@ async fn interfaces_without_a_backend_link_and_report_it() {
     let server = start(&dir, &[]);
     let no_backend = "kiln has no backend configured for this interface";
     assert_eq!(
-        server.get("/redis").await.body,
-        format!("error: Error::Other({no_backend:?})")
-    );
-    assert_eq!(
         server.get("/postgres").await.body,
         format!("error: Error::ConnectionFailed({no_backend:?})")
     );
@@ -422,10 +418,62 @@ sqlite_databases = ["default"]
     assert_eq!(
         server.get("/p3/backends").await.body,
         format!(
-            "redis: Error::Other({no_backend:?})\n\
-             postgres: PgError(Error::ConnectionFailed({no_backend:?}))\n\
+            "postgres: PgError(Error::ConnectionFailed({no_backend:?}))\n\
              mysql: MysqlError(Error::ConnectionFailed({no_backend:?}))\n\
              mqtt: Error::ConnectionFailed({no_backend:?})\n"
         )
+    );
+}
+
+/// What both Spin SDK guests' Redis scripts answer against a real server.
+const REDIS_SCRIPT_OUTPUT: &str = "get=Some(Ok(\"value\"))
+incr=2
+sadd=3
+srem=1
+smembers=[\"b\", \"c\"]
+del=2
+get-deleted=None
+execute-set=[RedisResult::Status(\"OK\")]
+execute-incrby=[RedisResult::Int64(50)]
+execute-get=[RedisResult::Binary([53, 48])]
+execute-missing=[RedisResult::Nil]
+incr-text=Some(Error::TypeError)
+";
+
+#[tokio::test]
+async fn redis_calls_reach_a_real_server_where_granted() {
+    let grant = r#"allowed_outbound_hosts = ["redis://127.0.0.1:6379"]"#;
+    let manifest = format!(
+        r#"{}
+[[trigger.http]]
+route = "/p3/..."
+component = "p3"
+[component.p3]
+source = "{SPIN_SDK_P3}"
+allowed_outbound_hosts = ["redis://127.0.0.1:*"]
+"#,
+        manifest(grant)
+    );
+    let dir = app_dir(&[("spin.toml", &manifest)]);
+    let server = start(&dir, &[]);
+    let v2 = server.get("/redis?redis://127.0.0.1:6379").await;
+    assert_eq!((v2.status, v2.body.as_str()), (200, REDIS_SCRIPT_OUTPUT));
+    let v3 = server.get("/p3/redis?redis://127.0.0.1:6379").await;
+    assert_eq!((v3.status, v3.body.as_str()), (200, REDIS_SCRIPT_OUTPUT));
+
+    let denied = server.get("/other/redis?redis://127.0.0.1:6379").await;
+    assert_eq!(denied.body, "error: Error::InvalidAddress");
+    assert!(server
+        .stderr()
+        .contains("Redis connection to redis://127.0.0.1:6379 denied: add its redis://host:port to allowed_outbound_hosts component_id=other"));
+    let wrong_port = server.get("/redis?redis://127.0.0.1:6380").await;
+    assert_eq!(wrong_port.body, "error: Error::InvalidAddress");
+    let unreachable = server.get("/p3/redis?redis://127.0.0.1:1").await;
+    assert!(
+        unreachable
+            .body
+            .starts_with("error: Error::Other(\"connecting to Redis:"),
+        "{}",
+        unreachable.body
     );
 }

@@ -1,8 +1,8 @@
-//! Interfaces that link but have no backend yet: `fermyon:spin` redis, postgres, mysql, mqtt
-//! and llm @2.0.0. A component importing them loads; each call fails with the interface's own
+//! Interfaces that link but have no backend yet: `fermyon:spin` postgres, mysql, mqtt and llm
+//! @2.0.0, and their `spin:*@3` and `spin:postgres@4` versions. A component importing them loads; each call fails with the interface's own
 //! error saying that no backend is configured, and nothing else happens.
 
-use kiln_world::v2::{llm, mqtt, mysql, postgres, rdbms_types, redis};
+use kiln_world::v2::{llm, mqtt, mysql, postgres, rdbms_types};
 use wasmtime::component::{HasData, Resource};
 
 const NO_BACKEND: &str = "kiln has no backend configured for this interface";
@@ -18,14 +18,9 @@ impl HasData for HasUnconfigured {
 }
 
 type Rdbms<T> = anyhow::Result<Result<T, rdbms_types::Error>>;
-type Redis<T> = anyhow::Result<Result<T, redis::Error>>;
 
 fn rdbms<T>() -> Rdbms<T> {
     Ok(Err(rdbms_types::Error::ConnectionFailed(NO_BACKEND.into())))
-}
-
-fn redis_err<T>() -> Redis<T> {
-    Ok(Err(redis::Error::Other(NO_BACKEND.into())))
 }
 
 impl rdbms_types::Host for Unconfigured {}
@@ -64,77 +59,6 @@ macro_rules! unconfigured_rdbms {
 
 unconfigured_rdbms!(postgres, u64);
 unconfigured_rdbms!(mysql, ());
-
-impl redis::Host for Unconfigured {}
-
-impl redis::HostConnection for Unconfigured {
-    async fn open(&mut self, _address: String) -> Redis<Resource<redis::Connection>> {
-        redis_err()
-    }
-    async fn publish(
-        &mut self,
-        _c: Resource<redis::Connection>,
-        _channel: String,
-        _payload: Vec<u8>,
-    ) -> Redis<()> {
-        redis_err()
-    }
-    async fn get(
-        &mut self,
-        _c: Resource<redis::Connection>,
-        _key: String,
-    ) -> Redis<Option<Vec<u8>>> {
-        redis_err()
-    }
-    async fn set(
-        &mut self,
-        _c: Resource<redis::Connection>,
-        _key: String,
-        _value: Vec<u8>,
-    ) -> Redis<()> {
-        redis_err()
-    }
-    async fn incr(&mut self, _c: Resource<redis::Connection>, _key: String) -> Redis<i64> {
-        redis_err()
-    }
-    async fn del(&mut self, _c: Resource<redis::Connection>, _keys: Vec<String>) -> Redis<u32> {
-        redis_err()
-    }
-    async fn sadd(
-        &mut self,
-        _c: Resource<redis::Connection>,
-        _key: String,
-        _values: Vec<String>,
-    ) -> Redis<u32> {
-        redis_err()
-    }
-    async fn smembers(
-        &mut self,
-        _c: Resource<redis::Connection>,
-        _key: String,
-    ) -> Redis<Vec<String>> {
-        redis_err()
-    }
-    async fn srem(
-        &mut self,
-        _c: Resource<redis::Connection>,
-        _key: String,
-        _values: Vec<String>,
-    ) -> Redis<u32> {
-        redis_err()
-    }
-    async fn execute(
-        &mut self,
-        _c: Resource<redis::Connection>,
-        _command: String,
-        _args: Vec<redis::RedisParameter>,
-    ) -> Redis<Vec<redis::RedisResult>> {
-        redis_err()
-    }
-    async fn drop(&mut self, _c: Resource<redis::Connection>) -> anyhow::Result<()> {
-        Ok(())
-    }
-}
 
 impl mqtt::Host for Unconfigured {}
 
@@ -184,99 +108,10 @@ impl llm::Host for Unconfigured {
 /// functions (which take an [`Accessor`] instead of `&mut self`).
 mod v3_interfaces {
     use super::{HasUnconfigured, Unconfigured, NO_BACKEND};
-    use kiln_world::v3::{mqtt, mysql, postgres3, postgres4, redis};
+    use kiln_world::v3::{mqtt, mysql, postgres3, postgres4};
     use wasmtime::component::{Accessor, FutureReader, Resource, StreamReader};
 
     type Outcome<T, E> = anyhow::Result<Result<T, E>>;
-
-    fn redis_err<T>() -> Outcome<T, redis::Error> {
-        Ok(Err(redis::Error::Other(NO_BACKEND.into())))
-    }
-
-    impl redis::Host for Unconfigured {}
-
-    impl redis::HostConnection for Unconfigured {
-        async fn drop(&mut self, _c: Resource<redis::Connection>) -> anyhow::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<T> redis::HostConnectionWithStore<T> for HasUnconfigured {
-        async fn open(
-            _: &Accessor<T, Self>,
-            _address: String,
-        ) -> Outcome<Resource<redis::Connection>, redis::Error> {
-            redis_err()
-        }
-        async fn publish(
-            _: &Accessor<T, Self>,
-            _c: Resource<redis::Connection>,
-            _channel: String,
-            _payload: Vec<u8>,
-        ) -> Outcome<(), redis::Error> {
-            redis_err()
-        }
-        async fn get(
-            _: &Accessor<T, Self>,
-            _c: Resource<redis::Connection>,
-            _key: String,
-        ) -> Outcome<Option<Vec<u8>>, redis::Error> {
-            redis_err()
-        }
-        async fn set(
-            _: &Accessor<T, Self>,
-            _c: Resource<redis::Connection>,
-            _key: String,
-            _value: Vec<u8>,
-        ) -> Outcome<(), redis::Error> {
-            redis_err()
-        }
-        async fn incr(
-            _: &Accessor<T, Self>,
-            _c: Resource<redis::Connection>,
-            _key: String,
-        ) -> Outcome<i64, redis::Error> {
-            redis_err()
-        }
-        async fn del(
-            _: &Accessor<T, Self>,
-            _c: Resource<redis::Connection>,
-            _keys: Vec<String>,
-        ) -> Outcome<u32, redis::Error> {
-            redis_err()
-        }
-        async fn sadd(
-            _: &Accessor<T, Self>,
-            _c: Resource<redis::Connection>,
-            _key: String,
-            _values: Vec<String>,
-        ) -> Outcome<u32, redis::Error> {
-            redis_err()
-        }
-        async fn smembers(
-            _: &Accessor<T, Self>,
-            _c: Resource<redis::Connection>,
-            _key: String,
-        ) -> Outcome<Vec<String>, redis::Error> {
-            redis_err()
-        }
-        async fn srem(
-            _: &Accessor<T, Self>,
-            _c: Resource<redis::Connection>,
-            _key: String,
-            _values: Vec<String>,
-        ) -> Outcome<u32, redis::Error> {
-            redis_err()
-        }
-        async fn execute(
-            _: &Accessor<T, Self>,
-            _c: Resource<redis::Connection>,
-            _command: String,
-            _args: Vec<redis::RedisParameter>,
-        ) -> Outcome<Vec<redis::RedisResult>, redis::Error> {
-            redis_err()
-        }
-    }
 
     impl mqtt::Host for Unconfigured {}
 

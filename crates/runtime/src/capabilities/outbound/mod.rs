@@ -7,3 +7,63 @@ pub mod local;
 
 pub use allowed_hosts::{AllowedHost, Destination};
 pub use local::{LocalHttp, LocalHttpSlot, LocalResponse};
+
+use crate::grants::Outbound;
+
+/// Whether `outbound` lets a guest connect to `address`, a URL whose scheme is one of
+/// `schemes` (`redis://user@host:port/db`, say).
+pub fn address_allowed(outbound: &Outbound, address: &str, schemes: &[&str]) -> bool {
+    let Ok(uri) = address.parse::<::http::Uri>() else {
+        return false;
+    };
+    let Some(scheme) = uri.scheme_str().map(str::to_ascii_lowercase) else {
+        return false;
+    };
+    if !schemes.contains(&scheme.as_str()) {
+        return false;
+    }
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let to = Destination {
+        scheme,
+        host: host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string(),
+        port: uri.port_u16(),
+    };
+    match outbound {
+        Outbound::AllowAll => true,
+        Outbound::AllowList(hosts) => hosts.iter().any(|h| h.allows(&to)),
+        Outbound::Denied => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_are_checked_by_scheme_host_and_port() {
+        let list = Outbound::AllowList(vec![AllowedHost::parse("redis://db.local").unwrap()]);
+        let allowed = |address| address_allowed(&list, address, &["redis"]);
+        assert!(allowed("redis://db.local"));
+        assert!(allowed("redis://db.local:6379/2"));
+        assert!(allowed("redis://user:secret@db.local"));
+        assert!(!allowed("redis://db.local:6380"));
+        assert!(!allowed("redis://other.local"));
+        assert!(!allowed("postgres://db.local"));
+        assert!(!allowed("not a url"));
+        assert!(!address_allowed(
+            &Outbound::Denied,
+            "redis://db.local",
+            &["redis"]
+        ));
+        assert!(address_allowed(
+            &Outbound::AllowAll,
+            "redis://x",
+            &["redis"]
+        ));
+    }
+}

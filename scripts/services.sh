@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Starts the servers kiln's tests talk to, each only when nothing answers on its standard local
+# port: Redis (6379). Uses the Debian packages' binaries.
+set -euo pipefail
+
+listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() {
+    local name=$1 port=$2
+    for _ in $(seq 1 100); do
+        listening "$port" && return 0
+        sleep 0.1
+    done
+    echo "$name did not start listening on 127.0.0.1:$port" >&2
+    return 1
+}
+
+if ! listening 6379; then
+    if ! command -v redis-server >/dev/null; then
+        apt-get install -y -q redis-server >/dev/null
+    fi
+    mkdir -p /tmp/kiln-redis
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+        --dir /tmp/kiln-redis --logfile /tmp/kiln-redis/redis.log
+    wait_for Redis 6379
+fi
