@@ -1,6 +1,7 @@
 //! kiln's application manifest: the Spin manifest v2 schema (`spin.toml`, and `kiln.toml` which is
 //! the same schema), its validation with `file:line` errors, and [`AppSpec`], the one fully
-//! resolved form of an app that every other crate consumes.
+//! resolved form of an app that every other crate consumes; and the runtime config file
+//! ([`RuntimeConfig`], Spin's `runtime-config.toml`).
 //!
 //! Nothing outside this crate reads TOML. This crate never imports the runtime or a trigger.
 
@@ -8,6 +9,7 @@ mod error;
 mod files;
 mod load;
 mod locate;
+mod runtime_config;
 mod schema;
 mod spec;
 mod template;
@@ -15,6 +17,9 @@ mod validate;
 
 pub use error::{Location, ManifestError};
 pub use load::{find_manifest, LoadedManifest, MANIFEST_NAMES};
+pub use runtime_config::{
+    KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConfig, VariableProvider,
+};
 pub use spec::{
     AppSpec, BuildSpec, ComponentSpec, FileMount, HttpRoute, HttpTriggerSpec, VariableSpec,
 };

@@ -54,33 +54,41 @@ impl LoadedManifest {
     pub fn from_text(path: &Path, text: &str) -> Result<Self, ManifestError> {
         let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let mut unknown = Vec::new();
-        let deserializer = toml::Deserializer::parse(text).map_err(|e| invalid(&path, text, &e))?;
-        let raw: RawManifest =
-            serde_ignored::deserialize(deserializer, |p| unknown.push(p.to_string()))
-                .map_err(|e| invalid(&path, text, &e))?;
         let mut doc = Doc {
             path: &path,
             text,
             base_dir: &base_dir,
             warnings: Vec::new(),
         };
-        for field in unknown {
-            let keys = field
-                .split('.')
-                .map(|part| {
-                    part.parse::<usize>()
-                        .map_or_else(|_| Key::from(part), Key::Index)
-                })
-                .collect();
-            doc.warn(keys, format!("unknown field `{field}` ignored"));
-        }
+        let raw: RawManifest = parse_with_warnings(&mut doc)?;
         let app = validate::app(&mut doc, raw)?;
         Ok(Self {
             app,
             warnings: doc.warnings,
         })
     }
+}
+
+/// Deserializes `doc`'s TOML, warning (with the place) about each field `T` does not know.
+pub(crate) fn parse_with_warnings<T: serde::de::DeserializeOwned>(
+    doc: &mut Doc<'_>,
+) -> Result<T, ManifestError> {
+    let (path, text) = (doc.path, doc.text);
+    let mut unknown = Vec::new();
+    let deserializer = toml::Deserializer::parse(text).map_err(|e| invalid(path, text, &e))?;
+    let raw = serde_ignored::deserialize(deserializer, |p| unknown.push(p.to_string()))
+        .map_err(|e| invalid(path, text, &e))?;
+    for field in unknown {
+        let keys = field
+            .split('.')
+            .map(|part| {
+                part.parse::<usize>()
+                    .map_or_else(|_| Key::from(part), Key::Index)
+            })
+            .collect();
+        doc.warn(keys, format!("unknown field `{field}` ignored"));
+    }
+    Ok(raw)
 }
 
 fn invalid(path: &Path, text: &str, error: &toml::de::Error) -> ManifestError {

@@ -5,12 +5,12 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use kiln_manifest::{AppSpec, ComponentSpec};
+use kiln_manifest::{AppSpec, ComponentSpec, RuntimeConfig};
 
-use crate::capabilities::key_value::KeyValueStores;
+use crate::capabilities::key_value::{configure_stores, KeyValueStores};
 use crate::capabilities::outbound::{AllowedHost, LocalHttp, LocalHttpSlot};
 use crate::capabilities::redis::RedisPool;
-use crate::capabilities::sqlite::SqliteDatabases;
+use crate::capabilities::sqlite::{configure_databases, SqliteDatabases};
 use crate::capabilities::variables::AppVariables;
 use crate::grants::{DirGrant, Grants, Outbound};
 use crate::http::HttpComponent;
@@ -25,6 +25,8 @@ pub struct AppOptions {
     pub variables: Vec<(String, String)>,
     /// SQL run on the `default` database before serving (`--sqlite`).
     pub sqlite_statements: Vec<String>,
+    /// Where stores and databases live (`--runtime-config-file`); empty: the embedded defaults.
+    pub runtime_config: RuntimeConfig,
 }
 
 /// An app ready to serve. Cheap to clone.
@@ -103,18 +105,25 @@ impl AppCapabilities {
         let uses = |labels: fn(&ComponentSpec) -> &Vec<String>| {
             spec.components.iter().any(|c| !labels(c).is_empty())
         };
-        let key_value = if uses(|c| &c.key_value_stores) {
-            crate::capabilities::key_value::embedded_stores(&options.state_dir)
-                .map_err(configure("key-value stores"))?
-        } else {
-            KeyValueStores::default()
-        };
-        let sqlite = if uses(|c| &c.sqlite_databases) || !options.sqlite_statements.is_empty() {
-            crate::capabilities::sqlite::embedded_databases(&options.state_dir)
-                .map_err(configure("SQLite databases"))?
-        } else {
-            SqliteDatabases::default()
-        };
+        let config = &options.runtime_config;
+        if !config.variable_providers.is_empty() {
+            return Err(LoadError::Configure {
+                what: "variables",
+                reason: anyhow::anyhow!("variables providers in the runtime config are not supported yet: set variables with --variable or KILN_VARIABLE_NAME"),
+            });
+        }
+        let key_value = configure_stores(
+            &options.state_dir,
+            uses(|c| &c.key_value_stores),
+            &config.key_value_stores,
+        )
+        .map_err(configure("key-value stores"))?;
+        let sqlite = configure_databases(
+            &options.state_dir,
+            uses(|c| &c.sqlite_databases) || !options.sqlite_statements.is_empty(),
+            &config.sqlite_databases,
+        )
+        .map_err(configure("SQLite databases"))?;
         if let Some(default) = sqlite.get("default") {
             for statement in &options.sqlite_statements {
                 default
@@ -150,14 +159,14 @@ impl AppCapabilities {
         for label in &component.key_value_stores {
             if self.key_value.get(label).is_none() {
                 return Err(grant_error(format!(
-                    "key_value_stores: store \"{label}\" is not defined: kiln provides \"default\"; define others in a runtime config"
+                    "key_value_stores: store \"{label}\" is not defined: kiln provides \"default\"; define others as [key_value_store.{label}] in a file passed with --runtime-config-file"
                 )));
             }
         }
         for label in &component.sqlite_databases {
             if self.sqlite.get(label).is_none() {
                 return Err(grant_error(format!(
-                    "sqlite_databases: database \"{label}\" is not defined: kiln provides \"default\"; define others in a runtime config"
+                    "sqlite_databases: database \"{label}\" is not defined: kiln provides \"default\"; define others as [sqlite_database.{label}] in a file passed with --runtime-config-file"
                 )));
             }
         }

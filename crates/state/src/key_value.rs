@@ -206,33 +206,65 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn increment_and_compare_and_swap_are_atomic() {
+    async fn sqlite_stores_keep_the_contract() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteKeyValue::open(&dir.path().join("kv.db"))
-            .unwrap()
-            .store("s");
+        let file = SqliteKeyValue::open(&dir.path().join("kv.db")).unwrap();
+        contract::check(file.store("s"), "").await;
+    }
+}
+
+/// What every [`KeyValueStore`] must do, checked against each backend by its tests.
+#[cfg(test)]
+pub(crate) mod contract {
+    use super::*;
+
+    /// Runs the contract on `store`, with every key prefixed by `prefix` (for shared servers).
+    pub(crate) async fn check(store: Arc<dyn KeyValueStore>, prefix: &str) {
+        let key = |name: &str| format!("{prefix}{name}");
+        for name in ["k", "n", "text", "max", "c"] {
+            store.delete(&key(name)).await.unwrap();
+        }
+        store.set(&key("k"), b"one").await.unwrap();
+        store.set(&key("k"), b"two").await.unwrap();
+        assert_eq!(
+            store.get(&key("k")).await.unwrap().as_deref(),
+            Some(&b"two"[..])
+        );
+        assert!(store.exists(&key("k")).await.unwrap());
+        assert!(store.get_keys().await.unwrap().contains(&key("k")));
+        store.delete(&key("k")).await.unwrap();
+        store.delete(&key("k")).await.unwrap();
+        assert!(!store.exists(&key("k")).await.unwrap());
+        assert_eq!(store.get(&key("k")).await.unwrap(), None);
+
         let adds = (0..20).map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.increment("n", 2).await.unwrap() })
+            let (store, n) = (store.clone(), key("n"));
+            tokio::spawn(async move { store.increment(&n, 2).await.unwrap() })
         });
         for add in adds {
             add.await.unwrap();
         }
-        assert_eq!(store.get("n").await.unwrap().as_deref(), Some(&b"40"[..]));
-        assert_eq!(store.increment("n", -41).await.unwrap(), -1);
+        assert_eq!(
+            store.get(&key("n")).await.unwrap().as_deref(),
+            Some(&b"40"[..])
+        );
+        assert_eq!(store.increment(&key("n"), -41).await.unwrap(), -1);
 
-        store.set("text", b"abc").await.unwrap();
-        assert!(store.increment("text", 1).await.is_err());
-        store
-            .set("max", i64::MAX.to_string().as_bytes())
-            .await
-            .unwrap();
-        assert!(store.increment("max", 1).await.is_err());
+        store.set(&key("text"), b"abc").await.unwrap();
+        let not_a_number = store.increment(&key("text"), 1).await.unwrap_err();
+        assert!(
+            format!("{not_a_number:#}").contains("not an integer"),
+            "{not_a_number:#}"
+        );
+        let max = i64::MAX.to_string();
+        store.set(&key("max"), max.as_bytes()).await.unwrap();
+        assert!(store.increment(&key("max"), 1).await.is_err());
 
-        assert!(store.compare_and_swap("c", None, b"1").await.unwrap());
-        assert!(!store.compare_and_swap("c", None, b"2").await.unwrap());
-        assert!(!store.compare_and_swap("c", Some(b"0"), b"2").await.unwrap());
-        assert!(store.compare_and_swap("c", Some(b"1"), b"2").await.unwrap());
-        assert_eq!(store.get("c").await.unwrap().as_deref(), Some(&b"2"[..]));
+        let c = key("c");
+        assert!(store.compare_and_swap(&c, None, b"1").await.unwrap());
+        assert!(!store.compare_and_swap(&c, None, b"2").await.unwrap());
+        assert!(!store.compare_and_swap(&c, Some(b"0"), b"2").await.unwrap());
+        assert!(store.compare_and_swap(&c, Some(b"1"), b"2").await.unwrap());
+        assert_eq!(store.get(&c).await.unwrap().as_deref(), Some(&b"2"[..]));
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
-use kiln_manifest::LoadedManifest;
+use kiln_manifest::{LoadedManifest, RuntimeConfig};
 use kiln_runtime::{AppOptions, LoadedApp, LocalHttp, Runtime, RuntimeOptions};
 use kiln_trigger::http::{serve, RequestHandler, ServerOptions};
 use tokio::net::TcpListener;
@@ -28,6 +28,9 @@ pub(crate) struct UpCommand {
     /// Run SQL on the default SQLite database before serving: a statement, or @FILE.sql.
     #[arg(long = "sqlite", value_name = "STATEMENT | @FILE.sql")]
     sqlite: Vec<String>,
+    /// Where key-value stores, SQLite databases and variables live (Spin's runtime-config.toml).
+    #[arg(long = "runtime-config-file", value_name = "FILE")]
+    runtime_config_file: Option<PathBuf>,
 }
 
 impl UpCommand {
@@ -44,7 +47,16 @@ impl UpCommand {
                 app.manifest_path.display()
             );
         }
+        let runtime_config = match &self.runtime_config_file {
+            Some(path) => {
+                let config = RuntimeConfig::load(path)?;
+                print_warnings(&config.warnings);
+                config
+            }
+            None => RuntimeConfig::default(),
+        };
         let options = AppOptions {
+            runtime_config,
             state_dir: app.base_dir.join(".kiln"),
             variables: parse_variables(&self.variables)?,
             sqlite_statements: self

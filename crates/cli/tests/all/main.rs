@@ -4,6 +4,7 @@ mod build;
 mod example;
 mod python;
 mod run;
+mod runtime_config;
 mod serve;
 mod spin;
 mod up;

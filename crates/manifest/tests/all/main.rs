@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kiln_manifest::{HttpRoute, LoadedManifest};
+use kiln_manifest::{HttpRoute, KeyValueStoreConfig, LoadedManifest, RuntimeConfig};
 
 fn cases(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -40,6 +40,64 @@ fn invalid_manifests_fail_with_their_place_and_fix() {
         let rest = error.strip_prefix(&prefix).unwrap_or(&error);
         assert_eq!(rest, expected.trim_end(), "for {}", case.display());
     }
+}
+
+#[test]
+fn invalid_runtime_configs_fail_with_their_place_and_fix() {
+    for case in cases("runtime-config/invalid") {
+        let expected = std::fs::read_to_string(case.with_extension("err"))
+            .unwrap_or_else(|_| panic!("{} needs a .err file", case.display()));
+        let error = RuntimeConfig::load(&case)
+            .expect_err("must fail")
+            .to_string();
+        let prefix = format!("{}:", case.display());
+        let rest = error.strip_prefix(&prefix).unwrap_or(&error);
+        assert_eq!(rest, expected.trim_end(), "for {}", case.display());
+    }
+}
+
+#[test]
+fn a_runtime_config_resolves_fully() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/ui/runtime-config/valid");
+    let config = RuntimeConfig::load(&dir.join("all.toml")).unwrap();
+    assert_eq!(
+        config.key_value_stores["default"],
+        KeyValueStoreConfig::Spin {
+            path: Some(dir.join("data/kv.db"))
+        }
+    );
+    assert_eq!(
+        config.key_value_stores["cache"],
+        KeyValueStoreConfig::Redis {
+            url: "redis://127.0.0.1:6379".into()
+        }
+    );
+    assert_eq!(
+        config.key_value_stores["shared"],
+        KeyValueStoreConfig::Nats {
+            url: "nats://127.0.0.1:4222".into(),
+            bucket: "shared".into()
+        }
+    );
+    assert_eq!(
+        config.sqlite_databases["default"].path,
+        Some(dir.join("data/app.db"))
+    );
+    assert_eq!(config.variable_providers.len(), 2);
+    assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+
+    let unknown = RuntimeConfig::from_text(
+        &dir.join("x.toml"),
+        "[key_value_store.a]\ntype = \"spin\"\ncolour = 1\n",
+    )
+    .unwrap();
+    assert_eq!(unknown.warnings.len(), 1);
+    assert!(
+        unknown.warnings[0]
+            .ends_with("x.toml:3:10: unknown field `key_value_store.a.colour` ignored"),
+        "{:?}",
+        unknown.warnings
+    );
 }
 
 #[test]

@@ -2,16 +2,18 @@
 //! version Spin SDK 7 imports; both share the per-instance table of open stores).
 //!
 //! Grants: the component's `key_value_stores` labels. Backends: the `default` store lives in
-//! SQLite under the app's state directory (`.kiln/key_value.db`). Per app: the stores are opened
+//! SQLite under the app's state directory (`.kiln/key_value.db`) unless the runtime config puts
+//! it elsewhere; the runtime config defines the others (a SQLite file, or Redis). Per app: the stores are opened
 //! once ([`embedded_stores`]); per instance: a table of open handles, no I/O.
 //! Opening a label the app does not define is `no-such-store`; one it defines but the component
 //! was not granted is `access-denied`.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
-use kiln_state::{KeyValueStore, SqliteKeyValue};
+use kiln_manifest::KeyValueStoreConfig;
+use kiln_state::{KeyValueStore, RedisKeyValue, SqliteKeyValue};
 use kiln_world::v2::key_value::{self as v2, Error};
 use kiln_world::v3::key_value as v3;
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, StreamReader};
@@ -26,13 +28,34 @@ pub type KeyValueGrant = LabelGrant<Arc<dyn KeyValueStore>>;
 /// Most stores one instance may hold open at once.
 const MAX_OPEN_STORES: usize = 256;
 
-/// The embedded defaults: store `default` in `<state_dir>/key_value.db`.
-pub fn embedded_stores(state_dir: &Path) -> anyhow::Result<KeyValueStores> {
-    let file = SqliteKeyValue::open(&state_dir.join("key_value.db"))?;
-    Ok(Labelled::new(HashMap::from([(
-        "default".to_string(),
-        file.store("default"),
-    )])))
+/// The app's stores: `default` in `<state_dir>/key_value.db` (when `embedded_default`), then
+/// every store the runtime config defines, which may move `default` elsewhere.
+pub fn configure_stores(
+    state_dir: &Path,
+    embedded_default: bool,
+    configured: &BTreeMap<String, KeyValueStoreConfig>,
+) -> anyhow::Result<KeyValueStores> {
+    let mut stores = HashMap::new();
+    if embedded_default && !configured.contains_key("default") {
+        let file = SqliteKeyValue::open(&state_dir.join("key_value.db"))?;
+        stores.insert("default".to_string(), file.store("default"));
+    }
+    for (label, config) in configured {
+        let store = match config {
+            KeyValueStoreConfig::Spin { path } => {
+                let path = path
+                    .clone()
+                    .unwrap_or_else(|| state_dir.join(format!("{label}.db")));
+                SqliteKeyValue::open(&path)?.store(label)
+            }
+            KeyValueStoreConfig::Redis { url } => RedisKeyValue::open(url)?,
+            KeyValueStoreConfig::Nats { .. } => anyhow::bail!(
+                "key_value_store.{label}: type \"nats\" is not supported yet: use \"spin\" or \"redis\""
+            ),
+        };
+        stores.insert(label.clone(), store);
+    }
+    Ok(Labelled::new(stores))
 }
 
 /// Per-instance state: the grant, the stores opened so far (by every key-value interface) and

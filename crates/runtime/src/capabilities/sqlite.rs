@@ -6,10 +6,11 @@
 //! opened once ([`embedded_databases`]); per instance: a table of open connections, each with the
 //! `last-insert-rowid` and `changes` of its own last statement.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
+use kiln_manifest::SqliteDatabaseConfig;
 use kiln_state::{SqlDatabase, SqlValue, SqliteDatabase};
 use kiln_world::v2::sqlite as v2;
 use kiln_world::v3::sqlite as v3;
@@ -25,14 +26,27 @@ pub type SqliteGrant = LabelGrant<Arc<dyn SqlDatabase>>;
 /// Most connections one instance may hold open at once.
 const MAX_OPEN_CONNECTIONS: usize = 256;
 
-/// The embedded default: database `default` in `<state_dir>/sqlite_db.db`.
-pub fn embedded_databases(state_dir: &Path) -> anyhow::Result<SqliteDatabases> {
-    let default: Arc<dyn SqlDatabase> =
-        Arc::new(SqliteDatabase::open(&state_dir.join("sqlite_db.db"))?);
-    Ok(Labelled::new(HashMap::from([(
-        "default".to_string(),
-        default,
-    )])))
+/// The app's databases: `default` in `<state_dir>/sqlite_db.db` (when `embedded_default`), then
+/// every database the runtime config defines (a `path`, or `<label>.db` in the state
+/// directory), which may move `default` elsewhere.
+pub fn configure_databases(
+    state_dir: &Path,
+    embedded_default: bool,
+    configured: &BTreeMap<String, SqliteDatabaseConfig>,
+) -> anyhow::Result<SqliteDatabases> {
+    let mut databases: HashMap<String, Arc<dyn SqlDatabase>> = HashMap::new();
+    if embedded_default && !configured.contains_key("default") {
+        let default = SqliteDatabase::open(&state_dir.join("sqlite_db.db"))?;
+        databases.insert("default".to_string(), Arc::new(default));
+    }
+    for (label, config) in configured {
+        let path = config
+            .path
+            .clone()
+            .unwrap_or_else(|| state_dir.join(format!("{label}.db")));
+        databases.insert(label.clone(), Arc::new(SqliteDatabase::open(&path)?));
+    }
+    Ok(Labelled::new(databases))
 }
 
 /// One open connection: the database and what its last statement did.

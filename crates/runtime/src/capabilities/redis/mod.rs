@@ -12,9 +12,9 @@ mod v3;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use kiln_state::redis_connection_config;
+use redis::aio::ConnectionManager;
 use tokio::sync::Mutex;
 use wasmtime::component::HasData;
 
@@ -41,22 +41,12 @@ impl RedisPool {
             return Ok(connection.clone());
         }
         let client = redis::Client::open(address).map_err(|_| Failure::InvalidAddress)?;
-        let connection = ConnectionManager::new_with_config(client, connection_config())
+        let connection = ConnectionManager::new_with_config(client, redis_connection_config())
             .await
             .map_err(|e| Failure::Other(format!("connecting to Redis: {e}")))?;
         connections.insert(address.to_string(), connection.clone());
         Ok(connection)
     }
-}
-
-/// How pooled connections behave: a guest waits at most a few seconds for an unreachable
-/// server, and a broken connection is re-established in the background.
-fn connection_config() -> ConnectionManagerConfig {
-    ConnectionManagerConfig::new()
-        .set_number_of_retries(1)
-        .set_min_delay(Duration::from_millis(100))
-        .set_connection_timeout(Some(Duration::from_secs(2)))
-        .set_response_timeout(Some(Duration::from_secs(30)))
 }
 
 /// Per-instance state: who is asking, what they may reach, and the connections opened so far.
