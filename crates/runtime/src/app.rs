@@ -100,18 +100,17 @@ impl LoadedApp {
 impl AppCapabilities {
     async fn configure(spec: &AppSpec, options: &AppOptions) -> Result<Self, LoadError> {
         let configure = |what: &'static str| move |reason| LoadError::Configure { what, reason };
-        let variables =
-            AppVariables::resolve(spec, &options.variables).map_err(configure("variables"))?;
+        let variables = AppVariables::resolve(
+            spec,
+            &options.variables,
+            &options.runtime_config.variable_providers,
+        )
+        .await
+        .map_err(configure("variables"))?;
         let uses = |labels: fn(&ComponentSpec) -> &Vec<String>| {
             spec.components.iter().any(|c| !labels(c).is_empty())
         };
         let config = &options.runtime_config;
-        if !config.variable_providers.is_empty() {
-            return Err(LoadError::Configure {
-                what: "variables",
-                reason: anyhow::anyhow!("variables providers in the runtime config are not supported yet: set variables with --variable or KILN_VARIABLE_NAME"),
-            });
-        }
         let key_value = configure_stores(
             &options.state_dir,
             uses(|c| &c.key_value_stores),

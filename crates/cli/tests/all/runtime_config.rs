@@ -194,3 +194,102 @@ async fn sqlite_databases_live_where_the_config_says() {
     assert!(dir.path().join(".kiln/audit.db").is_file());
     assert!(!dir.path().join(".kiln/sqlite_db.db").exists());
 }
+
+/// A local server that answers Vault's KV v2 read API for `secret/data/myapp/password` to the
+/// token `root`; `http://127.0.0.1:PORT`.
+async fn fake_vault() -> String {
+    use http_body_util::Full;
+    use hyper::service::service_fn;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let service = service_fn(
+                |request: hyper::Request<hyper::body::Incoming>| async move {
+                    let authorized = request
+                        .headers()
+                        .get("x-vault-token")
+                        .is_some_and(|t| t == "root");
+                    let (status, body) = match (authorized, request.uri().path()) {
+                        (false, _) => (403, r#"{"errors":["permission denied"]}"#.to_string()),
+                        (true, "/v1/secret/data/myapp/password") => (
+                            200,
+                            r#"{"data":{"data":{"value":"from-vault"},"metadata":{"version":1}}}"#
+                                .to_string(),
+                        ),
+                        (true, _) => (404, r#"{"errors":[]}"#.to_string()),
+                    };
+                    let mut response = hyper::Response::new(Full::new(bytes::Bytes::from(body)));
+                    *response.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
+                    Ok::<_, std::convert::Infallible>(response)
+                },
+            );
+            tokio::spawn(
+                hyper::server::conn::http1::Builder::new()
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service),
+            );
+        }
+    });
+    url
+}
+
+// Multi-threaded: the fake Vault must answer while the test blocks waiting for kiln to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn variables_come_from_vault_and_prefixed_environment_variables() {
+    let vault = fake_vault().await;
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "providers"
+[variables]
+password = {{ required = true, secret = true }}
+mode = {{ default = "slow" }}
+[[trigger.http]]
+route = "/..."
+component = "p3"
+[component.p3]
+source = "{SPIN_SDK_P3}"
+variables = {{ password = "{{{{ password }}}}", mode = "{{{{ mode }}}}" }}
+"#
+    );
+    let config = format!(
+        "[[variables_provider]]\ntype = \"env\"\nprefix = \"MYAPP\"\n\n\
+         [[variables_provider]]\ntype = \"vault\"\nurl = \"{vault}\"\ntoken = \"root\"\n\
+         mount = \"secret\"\nprefix = \"myapp\"\n"
+    );
+    let dir = app_dir(&[("spin.toml", &manifest), ("runtime-config.toml", &config)]);
+    let config = dir.path().join("runtime-config.toml");
+    let mut command = crate::util::kiln();
+    command.env("MYAPP_MODE", "fast");
+    let server = Server::start_with(
+        command,
+        &[
+            "up",
+            "-f",
+            path_str(dir.path()),
+            "--runtime-config-file",
+            path_str(&config),
+        ],
+    );
+    assert_eq!(server.get("/var/password").await.body, "from-vault");
+    assert_eq!(server.get("/var/mode").await.body, "fast");
+    assert!(!server.stderr().contains("from-vault"));
+
+    let wrong_token = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("token = \"root\"", "token = \"nope\"");
+    std::fs::write(&config, wrong_token).unwrap();
+    let output = kiln_output(&[
+        "up",
+        "-f",
+        path_str(dir.path()),
+        "--runtime-config-file",
+        path_str(&config),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("variable \"mode\" from Vault") && stderr.contains("403 Forbidden"),
+        "{stderr}"
+    );
+}

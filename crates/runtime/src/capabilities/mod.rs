@@ -20,6 +20,7 @@ pub mod redis;
 pub mod sqlite;
 mod unconfigured;
 pub mod variables;
+mod vault;
 pub mod wasi_keyvalue;
 
 use kiln_world::{v2, v3};

@@ -2,19 +2,28 @@
 //! `wasi:config/store@0.2.0-draft-2024-09-27` (all three read the component's variables).
 //!
 //! Per app ([`AppVariables::resolve`]): each `[variables]` entry gets its value from, in order,
-//! `--variable name=value`, the environment (`KILN_VARIABLE_NAME`, then `SPIN_VARIABLE_NAME`), and
-//! its `default`; a required variable with no value stops the app. Per component: its
+//! `--variable name=value`, the runtime config's variables providers in the order they are
+//! written (`env` with its prefix; `vault`), the environment (`KILN_VARIABLE_NAME`, then
+//! `SPIN_VARIABLE_NAME`), and its `default`; a required variable with no value stops the app. Per component: its
 //! `variables` templates are rendered with those values. Per instance: a shared map, no work.
 //! Values marked `secret` are never logged.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use kiln_manifest::{AppSpec, ComponentSpec, Template};
+use kiln_manifest::{AppSpec, ComponentSpec, Template, VariableProvider};
 use kiln_world::v2::variables as v2;
 use kiln_world::v3::variables as v3;
 use kiln_world::wasi::config_store as wasi_config;
 use wasmtime::component::{Accessor, HasData};
+
+/// A variables provider, ready to answer without I/O.
+enum Source {
+    /// `PREFIX_NAME` environment variables.
+    Env { prefix: String },
+    /// Values read ahead (from Vault), by variable name.
+    Values(HashMap<String, String>),
+}
 
 /// The value of every application variable.
 #[derive(Debug, Clone, Default)]
@@ -23,14 +32,49 @@ pub struct AppVariables {
 }
 
 impl AppVariables {
-    /// Resolves the app's variables from `overrides` (`--variable`), the environment and defaults.
-    pub fn resolve(app: &AppSpec, overrides: &[(String, String)]) -> anyhow::Result<Self> {
-        Self::resolve_with(app, overrides, |key| std::env::var(key).ok())
+    /// Resolves the app's variables from `overrides` (`--variable`), `providers`, the
+    /// environment and defaults. Vault is read here, once, for every declared variable.
+    pub async fn resolve(
+        app: &AppSpec,
+        overrides: &[(String, String)],
+        providers: &[VariableProvider],
+    ) -> anyhow::Result<Self> {
+        let mut sources = Vec::new();
+        for provider in providers {
+            sources.push(match provider {
+                VariableProvider::Env { prefix } => Source::Env {
+                    prefix: prefix.clone(),
+                },
+                VariableProvider::Vault {
+                    url,
+                    token,
+                    mount,
+                    prefix,
+                } => {
+                    let mut values = HashMap::new();
+                    for name in app.variables.keys() {
+                        let path = match prefix {
+                            Some(prefix) => format!("{}/{name}", prefix.trim_end_matches('/')),
+                            None => name.clone(),
+                        };
+                        let value = super::vault::read_value(url, token, mount, &path)
+                            .await
+                            .map_err(|e| e.context(format!("variable \"{name}\" from Vault")))?;
+                        if let Some(value) = value {
+                            values.insert(name.clone(), value);
+                        }
+                    }
+                    Source::Values(values)
+                }
+            });
+        }
+        Self::resolve_with(app, overrides, &sources, |key| std::env::var(key).ok())
     }
 
     fn resolve_with(
         app: &AppSpec,
         overrides: &[(String, String)],
+        sources: &[Source],
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<Self> {
         if let Some((name, _)) = overrides
@@ -49,6 +93,12 @@ impl AppVariables {
                 .rev()
                 .find(|(n, _)| n == name)
                 .map(|(_, v)| v.clone())
+                .or_else(|| {
+                    sources.iter().find_map(|source| match source {
+                        Source::Env { prefix } => env(&format!("{prefix}_{upper}")),
+                        Source::Values(values) => values.get(name).cloned(),
+                    })
+                })
                 .or_else(|| env(&format!("KILN_VARIABLE_{upper}")))
                 .or_else(|| env(&format!("SPIN_VARIABLE_{upper}")))
                 .or_else(|| spec.default.clone());
@@ -210,15 +260,40 @@ variables = { url = "https://{{ host }}:{{ port }}/", token = "{{ token }}" }
             _ => None,
         };
         let vars =
-            AppVariables::resolve_with(&app(), &[("host".into(), "cli.test".into())], env).unwrap();
+            AppVariables::resolve_with(&app(), &[("host".into(), "cli.test".into())], &[], env)
+                .unwrap();
         let grant = vars.for_component(app().component("c").unwrap()).unwrap();
         assert_eq!(grant.values["url"], "https://cli.test:8080/");
         assert_eq!(grant.values["token"], "from-env");
     }
 
     #[test]
+    fn providers_come_in_their_order_before_the_environment() {
+        let env = |key: &str| match key {
+            "MYAPP_PORT" => Some("1".to_string()),
+            "KILN_VARIABLE_PORT" => Some("2".to_string()),
+            "KILN_VARIABLE_TOKEN" => Some("from-env".to_string()),
+            _ => None,
+        };
+        let vault = Source::Values(HashMap::from([
+            ("port".to_string(), "3".to_string()),
+            ("host".to_string(), "vault.test".to_string()),
+        ]));
+        let env_first = [
+            Source::Env {
+                prefix: "MYAPP".into(),
+            },
+            vault,
+        ];
+        let vars = AppVariables::resolve_with(&app(), &[], &env_first, env).unwrap();
+        let grant = vars.for_component(app().component("c").unwrap()).unwrap();
+        assert_eq!(grant.values["url"], "https://vault.test:1/");
+        assert_eq!(grant.values["token"], "from-env");
+    }
+
+    #[test]
     fn a_required_variable_without_a_value_stops_the_app() {
-        let error = AppVariables::resolve_with(&app(), &[], |_| None)
+        let error = AppVariables::resolve_with(&app(), &[], &[], |_| None)
             .unwrap_err()
             .to_string();
         assert!(error.contains("variable \"token\" is required"), "{error}");
@@ -226,9 +301,10 @@ variables = { url = "https://{{ host }}:{{ port }}/", token = "{{ token }}" }
 
     #[test]
     fn an_undeclared_override_is_an_error() {
-        let error = AppVariables::resolve_with(&app(), &[("nope".into(), "x".into())], |_| None)
-            .unwrap_err()
-            .to_string();
+        let error =
+            AppVariables::resolve_with(&app(), &[("nope".into(), "x".into())], &[], |_| None)
+                .unwrap_err()
+                .to_string();
         assert!(error.contains("declares no variable \"nope\""), "{error}");
     }
 }
