@@ -21,6 +21,7 @@ pub use runtime_config::{
     KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConfig, VariableProvider,
 };
 pub use spec::{
-    AppSpec, BuildSpec, ComponentSpec, FileMount, HttpRoute, HttpTriggerSpec, VariableSpec,
+    AppSpec, BuildSpec, ComponentSpec, FileMount, HttpRoute, HttpTriggerSpec, RedisTriggerSpec,
+    VariableSpec,
 };
 pub use template::{is_variable_name, Template, TemplatePart};

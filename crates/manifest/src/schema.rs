@@ -65,6 +65,12 @@ pub(crate) struct RawTrigger {
 }
 
 #[derive(Debug, Deserialize)]
+pub(crate) struct RawRedisTrigger {
+    pub(crate) channel: Option<String>,
+    pub(crate) address: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
 pub(crate) struct RawHttpTrigger {
     pub(crate) route: Option<RawRoute>,
     #[serde(default)]

@@ -26,6 +26,8 @@ pub struct AppSpec {
     pub components: Vec<ComponentSpec>,
     /// `[[trigger.http]]` entries, in manifest order.
     pub http_triggers: Vec<HttpTriggerSpec>,
+    /// `[[trigger.redis]]` entries, in manifest order.
+    pub redis_triggers: Vec<RedisTriggerSpec>,
     /// `application.trigger.http.base` (default `/`).
     pub http_base: String,
 }
@@ -106,6 +108,20 @@ pub struct HttpTriggerSpec {
     pub route: HttpRoute,
     /// `executor.type`: `spin` (default) or `http`.
     pub executor: String,
+}
+
+/// A `[[trigger.redis]]` entry: each message published on `channel` calls the component.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RedisTriggerSpec {
+    /// The trigger id (given, or generated from the component id).
+    pub id: String,
+    /// The component that handles the messages.
+    pub component: String,
+    /// The Redis server (`redis://host:port`): the trigger's own `address`, else
+    /// `[application.trigger.redis] address`; may hold `{{ variable }}` templates.
+    pub address: String,
+    /// The channel subscribed to.
+    pub channel: String,
 }
 
 /// Where an HTTP trigger is reachable.

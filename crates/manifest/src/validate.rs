@@ -8,13 +8,13 @@ use serde::Deserialize;
 
 use crate::locate::{key_path, locate, Key};
 use crate::schema::{
-    RawBuild, RawCommands, RawComponent, RawHttpTrigger, RawManifest, RawRoute, RawSource,
-    RawTrigger,
+    RawBuild, RawCommands, RawComponent, RawHttpTrigger, RawManifest, RawRedisTrigger, RawRoute,
+    RawSource, RawTrigger,
 };
 use crate::template::{is_kebab_id, is_variable_name, Template};
 use crate::{
     AppSpec, BuildSpec, ComponentSpec, HttpRoute, HttpTriggerSpec, Location, ManifestError,
-    VariableSpec,
+    RedisTriggerSpec, VariableSpec,
 };
 
 /// The manifest being validated: its path and text, to turn key paths into locations.
@@ -68,7 +68,7 @@ pub(crate) fn app(doc: &mut Doc<'_>, raw: RawManifest) -> Result<AppSpec> {
             key_path!["component", id],
         )?);
     }
-    let http_triggers = triggers(doc, &raw, &variables, &mut components)?;
+    let (http_triggers, redis_triggers) = triggers(doc, &raw, &variables, &mut components)?;
     let http_base = match raw
         .application
         .trigger_configs
@@ -93,6 +93,7 @@ pub(crate) fn app(doc: &mut Doc<'_>, raw: RawManifest) -> Result<AppSpec> {
         variables,
         components,
         http_triggers,
+        redis_triggers,
         http_base,
     })
 }
@@ -326,34 +327,76 @@ fn build_spec(base_dir: &Path, raw: &RawBuild) -> BuildSpec {
     }
 }
 
+/// The HTTP and Redis triggers, in manifest order.
 fn triggers(
     doc: &mut Doc<'_>,
     raw: &RawManifest,
     app_variables: &BTreeMap<String, VariableSpec>,
     components: &mut Vec<ComponentSpec>,
-) -> Result<Vec<HttpTriggerSpec>> {
-    let mut http = Vec::new();
+) -> Result<(Vec<HttpTriggerSpec>, Vec<RedisTriggerSpec>)> {
+    let (mut http, mut redis) = (Vec::new(), Vec::new());
     for (kind, list) in &raw.triggers {
-        if kind != "http" {
-            return Err(doc.error(
-                key_path!["trigger", kind],
-                format!("trigger type \"{kind}\" is not supported: kiln runs [[trigger.http]]"),
-            ));
-        }
         for (index, trigger) in list.iter().enumerate() {
             let keys = key_path!["trigger", kind, index];
-            http.push(http_trigger(
-                doc,
-                trigger,
-                index,
-                keys,
-                app_variables,
-                components,
-            )?);
+            match kind.as_str() {
+                "http" => http.push(http_trigger(
+                    doc,
+                    trigger,
+                    index,
+                    keys,
+                    app_variables,
+                    components,
+                )?),
+                "redis" => {
+                    let component =
+                        trigger_component(doc, trigger, index, &keys, app_variables, components)?;
+                    redis.push(redis_trigger(doc, raw, trigger, component, keys)?);
+                }
+                _ => {
+                    return Err(doc.error(
+                        key_path!["trigger", kind],
+                        format!("trigger type \"{kind}\" is not supported: kiln runs [[trigger.http]] and [[trigger.redis]]"),
+                    ))
+                }
+            }
         }
     }
     check_duplicate_routes(doc, &http)?;
-    Ok(http)
+    Ok((http, redis))
+}
+
+fn redis_trigger(
+    doc: &mut Doc<'_>,
+    raw: &RawManifest,
+    trigger: &RawTrigger,
+    component: String,
+    keys: Vec<Key>,
+) -> Result<RedisTriggerSpec> {
+    let config = deserialize_warning_unknown::<RawRedisTrigger>(doc, &trigger.config, &keys)?;
+    let Some(channel) = config.channel.filter(|c| !c.is_empty()) else {
+        return Err(doc.error(keys, "redis trigger has no channel: add channel = \"NAME\""));
+    };
+    let app_address = raw
+        .application
+        .trigger_configs
+        .get("redis")
+        .and_then(|t| t.get("address"))
+        .and_then(toml::Value::as_str);
+    let Some(address) = config.address.as_deref().or(app_address) else {
+        return Err(doc.error(
+            keys,
+            "redis trigger has no address: add address = \"redis://127.0.0.1:6379\" here or under [application.trigger.redis]",
+        ));
+    };
+    Ok(RedisTriggerSpec {
+        id: trigger
+            .id
+            .clone()
+            .unwrap_or_else(|| format!("trigger-{component}-{channel}")),
+        component,
+        address: address.to_string(),
+        channel,
+    })
 }
 
 fn http_trigger(

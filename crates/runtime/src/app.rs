@@ -14,6 +14,7 @@ use crate::capabilities::sqlite::{configure_databases, SqliteDatabases};
 use crate::capabilities::variables::AppVariables;
 use crate::grants::{DirGrant, Grants, Outbound};
 use crate::http::HttpComponent;
+use crate::message::MessageComponent;
 use crate::{LoadError, Runtime};
 
 /// How to load an app: where its state lives, and what the command line adds.
@@ -34,6 +35,7 @@ pub struct AppOptions {
 pub struct LoadedApp {
     spec: Arc<AppSpec>,
     components: Arc<HashMap<String, LoadedComponent>>,
+    redis_triggers: Arc<Vec<RedisSubscription>>,
     local_http: LocalHttpSlot,
 }
 
@@ -42,6 +44,17 @@ pub struct LoadedApp {
 pub struct LoadedComponent {
     /// The component as an HTTP handler.
     pub http: HttpComponent,
+}
+
+/// A Redis trigger, ready to subscribe: its address rendered, its component loaded.
+#[derive(Clone)]
+pub struct RedisSubscription {
+    /// The server, `redis://host:port`.
+    pub address: String,
+    /// The channel.
+    pub channel: String,
+    /// The component each message goes to.
+    pub handler: MessageComponent,
 }
 
 /// The capability state an app configures once and its components share.
@@ -73,9 +86,35 @@ impl LoadedApp {
             let http = HttpComponent::load(runtime, &component.id, &component.source, grants)?;
             components.insert(component.id.clone(), LoadedComponent { http });
         }
+        let mut message_handlers = HashMap::new();
+        let mut redis_triggers = Vec::new();
+        for trigger in &spec.redis_triggers {
+            let Some(component) = spec.component(&trigger.component) else {
+                continue; // the manifest crate guarantees this exists
+            };
+            if !message_handlers.contains_key(&component.id) {
+                let grants = capabilities.grants_for(component, options)?;
+                let handler =
+                    MessageComponent::load(runtime, &component.id, &component.source, grants)?;
+                message_handlers.insert(component.id.clone(), handler);
+            }
+            let address = capabilities
+                .variables
+                .render(&trigger.address)
+                .map_err(|e| LoadError::Grant {
+                    id: component.id.clone(),
+                    reason: format!("redis trigger address \"{}\": {e:#}", trigger.address),
+                })?;
+            redis_triggers.push(RedisSubscription {
+                address,
+                channel: trigger.channel.clone(),
+                handler: message_handlers[&component.id].clone(),
+            });
+        }
         Ok(Self {
             spec: Arc::new(spec),
             components: Arc::new(components),
+            redis_triggers: Arc::new(redis_triggers),
             local_http: capabilities.local_http,
         })
     }
@@ -89,6 +128,11 @@ impl LoadedApp {
     /// The app as specified.
     pub fn spec(&self) -> &AppSpec {
         &self.spec
+    }
+
+    /// The app's Redis triggers, in manifest order.
+    pub fn redis_triggers(&self) -> &[RedisSubscription] {
+        &self.redis_triggers
     }
 
     /// A loaded component by id.

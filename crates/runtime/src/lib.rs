@@ -15,13 +15,15 @@ mod files;
 mod grants;
 mod http;
 mod loader;
+mod message;
 mod store;
 
-pub use app::{AppOptions, LoadedApp, LoadedComponent};
+pub use app::{AppOptions, LoadedApp, LoadedComponent, RedisSubscription};
 pub use capabilities::outbound::{LocalHttp, LocalResponse};
 pub use command::CommandOutcome;
 pub use engine::{Runtime, RuntimeOptions};
 pub use error::LoadError;
 pub use grants::{DirGrant, Grants, Outbound};
 pub use http::{HttpComponent, HttpResponse};
+pub use message::MessageComponent;
 pub use store::StoreState;

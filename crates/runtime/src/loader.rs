@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
+use wasmtime::component::InstancePre;
+
 use crate::cache::Compiled;
+use crate::store::StoreState;
 use crate::{LoadError, Runtime};
 
 /// What a Wasm binary is.
@@ -58,6 +61,22 @@ fn cached<T: Compiled>(
         Some(cache) => cache.load_or_build(runtime.engine(), wasm, build),
         None => build(),
     }
+}
+
+/// Reads, compiles and pre-links the component at `path`: fails if it imports what kiln lacks.
+pub(crate) fn pre_link(
+    runtime: &Runtime,
+    id: &str,
+    path: &Path,
+) -> Result<InstancePre<StoreState>, LoadError> {
+    let component = load_component(runtime, id, path)?;
+    runtime
+        .linker()
+        .instantiate_pre(&component)
+        .map_err(|e| LoadError::MissingImport {
+            id: id.to_string(),
+            reason: e.into(),
+        })
 }
 
 /// Reads and compiles the component at `path`. A core module is adapted into a component when

@@ -50,9 +50,14 @@ impl RedisKeyValue {
         }))
     }
 
+    /// Runs `command`, once more if the connection was found broken (the server restarted and
+    /// the connection has just been re-established).
     async fn run<T: FromRedisValue>(&self, command: &mut redis::Cmd) -> anyhow::Result<T> {
         let mut connection = self.connection.clone();
-        Ok(command.query_async(&mut connection).await?)
+        match command.query_async(&mut connection).await {
+            Err(e) if e.is_connection_dropped() => Ok(command.query_async(&mut connection).await?),
+            result => Ok(result?),
+        }
     }
 }
 

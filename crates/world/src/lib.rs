@@ -16,9 +16,29 @@ mod generated {
 
 /// `fermyon:spin@2.0.0`: the interfaces of Spin SDKs 2.x to 5.x.
 pub mod v2 {
-    pub use crate::generated::fermyon::spin::{
+    pub use crate::generated::fermyon::spin2_0_0::{
         key_value, llm, mqtt, mysql, postgres, rdbms_types, redis, sqlite, variables,
     };
+}
+
+/// The Redis trigger's export in Spin SDKs 2 to 5: `fermyon:spin/inbound-redis` (unversioned).
+pub mod redis_handler {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "kiln:host/redis-handler",
+        exports: { default: async },
+        anyhow: true,
+    });
+}
+
+/// The Redis trigger's export in Spin SDK 7: `spin:redis/inbound-redis@3.0.0` (async).
+pub mod redis_handler_v3 {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "kiln:host/redis-handler-v3",
+        exports: { default: async | store },
+        anyhow: true,
+    });
 }
 
 /// `spin:*@3.x` and `spin:postgres@4.x`: the interfaces of Spin 3 and Spin SDK 7 (most of

@@ -41,9 +41,9 @@ impl UpCommand {
         if self.build {
             kiln_build::build_app(&app)?;
         }
-        if app.http_triggers.is_empty() {
+        if app.http_triggers.is_empty() && app.redis_triggers.is_empty() {
             anyhow::bail!(
-                "{}: the app has no [[trigger.http]]: nothing to serve",
+                "{}: the app has no [[trigger.http]] or [[trigger.redis]]: nothing to run",
                 app.manifest_path.display()
             );
         }
@@ -67,6 +67,18 @@ impl UpCommand {
         };
         let runtime = Runtime::new(&RuntimeOptions::default())?;
         let app = LoadedApp::load(&runtime, app, &options).await?;
+        let _subscriptions = kiln_trigger::redis::subscribe_all(app.redis_triggers()).await?;
+        for trigger in app.redis_triggers() {
+            println!(
+                "Subscribed to Redis channel \"{}\" for component {}",
+                trigger.channel,
+                trigger.handler.id()
+            );
+        }
+        if app.spec().http_triggers.is_empty() {
+            crate::signals::shutdown().await;
+            return Ok(0);
+        }
         let handler = Arc::new(RequestHandler::for_app(&app)?);
         app.serve_local_requests_with(&(handler.clone() as Arc<dyn LocalHttp>));
         let listener = bind(self.listen).await?;

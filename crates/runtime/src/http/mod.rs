@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use wasmtime::component::Component;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::grants::Grants;
@@ -46,6 +45,14 @@ pub(crate) struct InstanceRecipe {
 }
 
 impl InstanceRecipe {
+    pub(crate) fn new(runtime: &Runtime, id: &str, grants: Grants) -> Self {
+        Self {
+            id: id.into(),
+            runtime: runtime.clone(),
+            grants: Arc::new(grants),
+        }
+    }
+
     /// A new store for one instance, with the component's grants.
     pub(crate) fn new_store(&self) -> anyhow::Result<wasmtime::Store<StoreState>> {
         let wasi = wasi_builder(&self.grants)?.build();
@@ -54,37 +61,16 @@ impl InstanceRecipe {
 }
 
 impl HttpComponent {
-    /// Reads, compiles (or takes from the cache) and pre-links the component at `path`.
+    /// Reads, compiles (or takes from the cache) and pre-links the component at `path`; fails
+    /// if it imports what kiln lacks or exports no HTTP handler.
     pub fn load(
         runtime: &Runtime,
         id: &str,
         path: &Path,
         grants: Grants,
     ) -> Result<Self, LoadError> {
-        let component = crate::loader::load_component(runtime, id, path)?;
-        Self::new(runtime, id, &component, grants)
-    }
-
-    /// Pre-links `component`; fails if it imports what kiln lacks or exports no HTTP handler.
-    fn new(
-        runtime: &Runtime,
-        id: &str,
-        component: &Component,
-        grants: Grants,
-    ) -> Result<Self, LoadError> {
-        let instance_pre =
-            runtime
-                .linker()
-                .instantiate_pre(component)
-                .map_err(|e| LoadError::MissingImport {
-                    id: id.to_string(),
-                    reason: e.into(),
-                })?;
-        let recipe = InstanceRecipe {
-            id: id.into(),
-            runtime: runtime.clone(),
-            grants: Arc::new(grants),
-        };
+        let instance_pre = crate::loader::pre_link(runtime, id, path)?;
+        let recipe = InstanceRecipe::new(runtime, id, grants);
         let handler = match wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre.clone())
         {
             Ok(pre) => Handler::P3(p3::P3Handler::new(recipe, pre)),

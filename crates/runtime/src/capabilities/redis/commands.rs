@@ -40,11 +40,16 @@ pub(crate) enum Reply {
     Binary(Vec<u8>),
 }
 
+/// Runs `command`. A connection found broken (the server restarted) is re-established by the
+/// pool; the command is then sent once more, so the guest does not see the restart.
 async fn run<T: FromRedisValue>(
     mut connection: ConnectionManager,
     command: &mut redis::Cmd,
 ) -> Result<T, Failure> {
-    Ok(command.query_async(&mut connection).await?)
+    match command.query_async(&mut connection).await {
+        Err(e) if e.is_connection_dropped() => Ok(command.query_async(&mut connection).await?),
+        result => Ok(result?),
+    }
 }
 
 pub(crate) async fn publish(
