@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the servers kiln's tests talk to, each only when nothing answers on its standard local
-# port: Redis (6379). Uses the Debian packages' binaries.
+# port: Redis (6379) and Mosquitto (1883). Uses the Debian packages' binaries, installing them
+# when they are missing.
 set -euo pipefail
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -23,4 +24,12 @@ if ! listening 6379; then
     redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
         --dir /tmp/kiln-redis --logfile /tmp/kiln-redis/redis.log
     wait_for Redis 6379
+fi
+
+if ! listening 1883; then
+    if ! command -v mosquitto >/dev/null; then
+        apt-get install -y -q mosquitto >/dev/null
+    fi
+    mosquitto -d -p 1883
+    wait_for Mosquitto 1883
 fi

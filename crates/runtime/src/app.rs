@@ -8,6 +8,7 @@ use std::sync::Arc;
 use kiln_manifest::{AppSpec, ComponentSpec, RuntimeConfig};
 
 use crate::capabilities::key_value::{configure_stores, KeyValueStores};
+use crate::capabilities::mqtt::MqttPool;
 use crate::capabilities::outbound::{AllowedHost, LocalHttp, LocalHttpSlot};
 use crate::capabilities::redis::RedisPool;
 use crate::capabilities::sqlite::{configure_databases, SqliteDatabases};
@@ -64,6 +65,7 @@ struct AppCapabilities {
     sqlite: SqliteDatabases,
     local_http: LocalHttpSlot,
     redis: RedisPool,
+    mqtt: MqttPool,
 }
 
 impl LoadedApp {
@@ -184,6 +186,7 @@ impl AppCapabilities {
             sqlite,
             local_http: LocalHttpSlot::default(),
             redis: RedisPool::default(),
+            mqtt: MqttPool::default(),
         })
     }
 
@@ -256,6 +259,7 @@ impl AppCapabilities {
             variables,
             local_http: self.local_http.clone(),
             redis: self.redis.clone(),
+            mqtt: self.mqtt.clone(),
         })
     }
 }

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::capabilities::key_value::KeyValueGrant;
+use crate::capabilities::mqtt::MqttPool;
 use crate::capabilities::outbound::{AllowedHost, LocalHttpSlot};
 use crate::capabilities::redis::RedisPool;
 use crate::capabilities::sqlite::SqliteGrant;
@@ -30,6 +31,8 @@ pub struct Grants {
     pub local_http: LocalHttpSlot,
     /// The app's Redis connections, shared by its components.
     pub redis: RedisPool,
+    /// The app's MQTT sessions, shared by its components.
+    pub mqtt: MqttPool,
 }
 
 /// A host directory visible to the guest.

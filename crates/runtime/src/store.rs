@@ -9,6 +9,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::capabilities::key_value::KeyValueInstance;
+use crate::capabilities::mqtt::MqttInstance;
 use crate::capabilities::outbound::http::OutboundHttp;
 use crate::capabilities::redis::RedisInstance;
 use crate::capabilities::sqlite::SqliteInstance;
@@ -26,6 +27,7 @@ pub struct StoreState {
     pub(crate) sqlite: SqliteInstance,
     pub(crate) variables: VariablesInstance,
     pub(crate) redis: RedisInstance,
+    pub(crate) mqtt: MqttInstance,
     pub(crate) unconfigured: Unconfigured,
 }
 
@@ -42,6 +44,7 @@ impl StoreState {
             sqlite: SqliteInstance::new(component_id.clone(), grants.sqlite.clone()),
             variables: VariablesInstance::new(grants.variables.clone()),
             redis: RedisInstance::new(component_id.clone(), grants.clone()),
+            mqtt: MqttInstance::new(component_id.clone(), grants.clone()),
             unconfigured: Unconfigured,
         }
     }

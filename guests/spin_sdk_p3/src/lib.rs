@@ -8,8 +8,9 @@
 //!   `columns | row; row | rowid=N changes=N`, values in debug form;
 //! - `GET /var/NAME` reads a variable (`spin:variables@3.0.0`), `GET /config/NAME` the same
 //!   through `wasi:config/store`;
-//! - `GET /backends` opens a connection with each of `spin:postgres@4.2.0`,
-//!   `spin:mysql@3.0.0` and `spin:mqtt@3.0.0`, one line each;
+//! - `GET /backends` opens a connection with each of `spin:postgres@4.2.0` and
+//!   `spin:mysql@3.0.0`, one line each;
+//! - `GET /mqtt?ADDRESS` publishes `q0`, `q1` and `q2` on `kiln/spin-sdk-7` at QoS 0, 1, 2;
 //! - `GET /redis?ADDRESS` runs every `spin:redis@3.0.0` function against ADDRESS on keys under
 //!   `spin-sdk-7:`, one line each, as the Spin SDK 5 guest does;
 //! - anything else answers `p3 METHOD PATH-INFO BODY`, where PATH-INFO is `spin-path-info`.
@@ -63,6 +64,14 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
         let address = request.uri().query().unwrap_or_default().to_string();
         return Ok(match redis_script(&address).await {
             Ok(text) => (StatusCode::OK, text),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e:?}")),
+        }
+        .into_response());
+    }
+    if path_info == "/mqtt" {
+        let address = request.uri().query().unwrap_or_default().to_string();
+        return Ok(match mqtt_script(&address).await {
+            Ok(()) => (StatusCode::OK, "published".to_string()),
             Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e:?}")),
         }
         .into_response());
@@ -137,7 +146,6 @@ async fn backends() -> String {
     }
     let mut text = line("postgres", spin_sdk::pg::Connection::open("postgres://127.0.0.1/test").await);
     text += &line("mysql", spin_sdk::mysql::Connection::open("mysql://root@127.0.0.1/test").await);
-    text += &line("mqtt", spin_sdk::mqtt::Connection::open("mqtt://127.0.0.1:1883", "", "", 30).await);
     text
 }
 
@@ -169,4 +177,14 @@ async fn redis_script(address: &str) -> Result<String, spin_sdk::redis::Error> {
     c.set(key("t"), b"text").await?;
     out += &format!("incr-text={:?}\n", c.incr(key("t")).await.err());
     Ok(out)
+}
+
+/// Publishes one message at each QoS on `kiln/spin-sdk-7`.
+async fn mqtt_script(address: &str) -> Result<(), spin_sdk::mqtt::Error> {
+    use spin_sdk::mqtt::{Connection, Qos};
+    let c = Connection::open(address, "", "", 30).await?;
+    for (payload, qos) in [("q0", Qos::AtMostOnce), ("q1", Qos::AtLeastOnce), ("q2", Qos::ExactlyOnce)] {
+        c.publish("kiln/spin-sdk-7", payload.as_bytes().to_vec(), qos).await?;
+    }
+    Ok(())
 }

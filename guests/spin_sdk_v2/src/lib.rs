@@ -8,7 +8,8 @@
 //! - `GET /outbound?url=URL` sends a GET and answers with the status and body it got
 //! - `GET /redis?ADDRESS` runs every `fermyon:spin/redis` function against ADDRESS on keys
 //!   under `spin-sdk-v2:`, one line each (see `redis_script`)
-//! - `GET /postgres`, `/mysql`, `/mqtt` open a connection to a local server
+//! - `GET /mqtt?ADDRESS` publishes `q0`, `q1` and `q2` on `kiln/spin-sdk-v2` at QoS 0, 1, 2
+//! - `GET /postgres`, `/mysql` open a connection to a local server
 //!
 //! Paths are read from `spin-path-info`, so the component works under any route prefix.
 //! A failure answers 500 with `error: ` and the error's debug form (`AccessDenied`, ...).
@@ -33,7 +34,7 @@ async fn handle(request: Request) -> Response {
         ["redis"] => redis_script(request.query()).map_err(|e| format!("{e:?}")),
         ["postgres"] => spin_sdk::pg::Connection::open("postgres://127.0.0.1/test").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
         ["mysql"] => spin_sdk::mysql::Connection::open("mysql://root@127.0.0.1/test").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
-        ["mqtt"] => spin_sdk::mqtt::Connection::open("mqtt://127.0.0.1:1883", "", "", 30).map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
+        ["mqtt"] => mqtt_script(request.query()).map_err(|e| format!("{e:?}")),
         _ => return Response::new(404, "no such route"),
     };
     match result {
@@ -137,4 +138,14 @@ fn redis_script(address: &str) -> Result<String, spin_sdk::redis::Error> {
     c.set(&key("t"), b"text")?;
     out += &format!("incr-text={:?}\n", c.incr(&key("t")).err());
     Ok(out)
+}
+
+/// Publishes one message at each QoS on `kiln/spin-sdk-v2`.
+fn mqtt_script(address: &str) -> Result<String, spin_sdk::mqtt::Error> {
+    use spin_sdk::mqtt::{Connection, Qos};
+    let c = Connection::open(address, "", "", 30)?;
+    for (payload, qos) in [("q0", Qos::AtMostOnce), ("q1", Qos::AtLeastOnce), ("q2", Qos::ExactlyOnce)] {
+        c.publish("kiln/spin-sdk-v2", &payload.as_bytes().to_vec(), qos)?;
+    }
+    Ok("published".into())
 }

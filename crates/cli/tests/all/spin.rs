@@ -32,6 +32,22 @@ source = "{SPIN_SDK_V2}"
     )
 }
 
+/// [`manifest`] with `app_extra` in the `app` component, plus a Spin SDK 7 component `p3` at
+/// `/p3/...` with `p3_extra`.
+fn with_p3(app_extra: &str, p3_extra: &str) -> String {
+    format!(
+        r#"{}
+[[trigger.http]]
+route = "/p3/..."
+component = "p3"
+[component.p3]
+source = "{SPIN_SDK_P3}"
+{p3_extra}
+"#,
+        manifest(app_extra)
+    )
+}
+
 fn start(dir: &tempfile::TempDir, extra: &[&str]) -> Server {
     let mut args = vec!["up", "-f", path_str(dir.path()), "--variable", "who=kiln"];
     args.extend_from_slice(extra);
@@ -280,10 +296,6 @@ async fn interfaces_without_a_backend_link_and_report_it() {
         server.get("/mysql").await.body,
         format!("error: Error::ConnectionFailed({no_backend:?})")
     );
-    assert_eq!(
-        server.get("/mqtt").await.body,
-        format!("error: Error::ConnectionFailed({no_backend:?})")
-    );
 }
 
 impl Server {
@@ -419,8 +431,7 @@ sqlite_databases = ["default"]
         server.get("/p3/backends").await.body,
         format!(
             "postgres: PgError(Error::ConnectionFailed({no_backend:?}))\n\
-             mysql: MysqlError(Error::ConnectionFailed({no_backend:?}))\n\
-             mqtt: Error::ConnectionFailed({no_backend:?})\n"
+             mysql: MysqlError(Error::ConnectionFailed({no_backend:?}))\n"
         )
     );
 }
@@ -442,17 +453,9 @@ incr-text=Some(Error::TypeError)
 
 #[tokio::test]
 async fn redis_calls_reach_a_real_server_where_granted() {
-    let grant = r#"allowed_outbound_hosts = ["redis://127.0.0.1:6379"]"#;
-    let manifest = format!(
-        r#"{}
-[[trigger.http]]
-route = "/p3/..."
-component = "p3"
-[component.p3]
-source = "{SPIN_SDK_P3}"
-allowed_outbound_hosts = ["redis://127.0.0.1:*"]
-"#,
-        manifest(grant)
+    let manifest = with_p3(
+        r#"allowed_outbound_hosts = ["redis://127.0.0.1:6379"]"#,
+        r#"allowed_outbound_hosts = ["redis://127.0.0.1:*"]"#,
     );
     let dir = app_dir(&[("spin.toml", &manifest)]);
     let server = start(&dir, &[]);
@@ -473,6 +476,87 @@ allowed_outbound_hosts = ["redis://127.0.0.1:*"]
         unreachable
             .body
             .starts_with("error: Error::Other(\"connecting to Redis:"),
+        "{}",
+        unreachable.body
+    );
+}
+
+/// Subscribes to `topic` on the local broker (127.0.0.1:1883) at QoS 2; the messages that
+/// arrive, as text, through the channel.
+async fn mqtt_subscriber(topic: &str) -> tokio::sync::mpsc::UnboundedReceiver<String> {
+    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+    let id = format!("kiln-test-{}-{topic}", std::process::id()).replace('/', "-");
+    let (client, mut events) = AsyncClient::new(MqttOptions::new(id, "127.0.0.1", 1883), 16);
+    client.subscribe(topic, QoS::ExactlyOnce).await.unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (subscribed_tx, subscribed) = tokio::sync::oneshot::channel();
+    let mut subscribed_tx = Some(subscribed_tx);
+    tokio::spawn(async move {
+        let _client = client;
+        while let Ok(event) = events.poll().await {
+            match event {
+                Event::Incoming(Packet::SubAck(_)) => {
+                    if let Some(tx) = subscribed_tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
+                Event::Incoming(Packet::Publish(message)) => {
+                    let _ = tx.send(String::from_utf8_lossy(&message.payload).into_owned());
+                }
+                _ => {}
+            }
+        }
+    });
+    subscribed.await.unwrap();
+    rx
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtt_publishes_reach_a_real_broker_at_each_qos() {
+    let mut v2_messages = mqtt_subscriber("kiln/spin-sdk-v2").await;
+    let mut p3_messages = mqtt_subscriber("kiln/spin-sdk-7").await;
+    let manifest = with_p3(
+        r#"allowed_outbound_hosts = ["mqtt://127.0.0.1:1883"]"#,
+        r#"allowed_outbound_hosts = ["mqtt://127.0.0.1:*"]"#,
+    );
+    let dir = app_dir(&[("spin.toml", &manifest)]);
+    let server = start(&dir, &[]);
+    for (path, messages) in [
+        ("/mqtt?mqtt://127.0.0.1:1883", &mut v2_messages),
+        ("/p3/mqtt?mqtt://127.0.0.1:1883", &mut p3_messages),
+    ] {
+        let published = server.get(path).await;
+        assert_eq!(
+            (published.status, published.body.as_str()),
+            (200, "published"),
+            "{}",
+            server.stderr()
+        );
+        let mut received = Vec::new();
+        while received.len() < 3 {
+            let message = tokio::time::timeout(std::time::Duration::from_secs(10), messages.recv())
+                .await
+                .expect("the messages reach the broker")
+                .unwrap();
+            received.push(message);
+        }
+        received.sort();
+        assert_eq!(received, ["q0", "q1", "q2"]);
+    }
+
+    let denied = server.get("/other/mqtt?mqtt://127.0.0.1:1883").await;
+    assert!(
+        denied
+            .body
+            .starts_with("error: Error::ConnectionFailed(\"mqtt://127.0.0.1:1883 is not allowed"),
+        "{}",
+        denied.body
+    );
+    let unreachable = server.get("/p3/mqtt?mqtt://127.0.0.1:1").await;
+    assert!(
+        unreachable
+            .body
+            .contains("ConnectionFailed(\"connecting to mqtt://127.0.0.1:1"),
         "{}",
         unreachable.body
     );

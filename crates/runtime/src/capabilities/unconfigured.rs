@@ -1,8 +1,8 @@
-//! Interfaces that link but have no backend yet: `fermyon:spin` postgres, mysql, mqtt and llm
-//! @2.0.0, and their `spin:*@3` and `spin:postgres@4` versions. A component importing them loads; each call fails with the interface's own
+//! Interfaces that link but have no backend yet: `fermyon:spin` postgres, mysql and llm @2.0.0,
+//! and their `spin:*@3` and `spin:postgres@4` versions. A component importing them loads; each call fails with the interface's own
 //! error saying that no backend is configured, and nothing else happens.
 
-use kiln_world::v2::{llm, mqtt, mysql, postgres, rdbms_types};
+use kiln_world::v2::{llm, mysql, postgres, rdbms_types};
 use wasmtime::component::{HasData, Resource};
 
 const NO_BACKEND: &str = "kiln has no backend configured for this interface";
@@ -60,32 +60,6 @@ macro_rules! unconfigured_rdbms {
 unconfigured_rdbms!(postgres, u64);
 unconfigured_rdbms!(mysql, ());
 
-impl mqtt::Host for Unconfigured {}
-
-impl mqtt::HostConnection for Unconfigured {
-    async fn open(
-        &mut self,
-        _address: String,
-        _user: String,
-        _password: String,
-        _keep_alive: u64,
-    ) -> anyhow::Result<Result<Resource<mqtt::Connection>, mqtt::Error>> {
-        Ok(Err(mqtt::Error::ConnectionFailed(NO_BACKEND.into())))
-    }
-    async fn publish(
-        &mut self,
-        _c: Resource<mqtt::Connection>,
-        _topic: String,
-        _payload: Vec<u8>,
-        _qos: mqtt::Qos,
-    ) -> anyhow::Result<Result<(), mqtt::Error>> {
-        Ok(Err(mqtt::Error::ConnectionFailed(NO_BACKEND.into())))
-    }
-    async fn drop(&mut self, _c: Resource<mqtt::Connection>) -> anyhow::Result<()> {
-        Ok(())
-    }
-}
-
 impl llm::Host for Unconfigured {
     async fn infer(
         &mut self,
@@ -108,39 +82,10 @@ impl llm::Host for Unconfigured {
 /// functions (which take an [`Accessor`] instead of `&mut self`).
 mod v3_interfaces {
     use super::{HasUnconfigured, Unconfigured, NO_BACKEND};
-    use kiln_world::v3::{mqtt, mysql, postgres3, postgres4};
+    use kiln_world::v3::{mysql, postgres3, postgres4};
     use wasmtime::component::{Accessor, FutureReader, Resource, StreamReader};
 
     type Outcome<T, E> = anyhow::Result<Result<T, E>>;
-
-    impl mqtt::Host for Unconfigured {}
-
-    impl mqtt::HostConnection for Unconfigured {
-        async fn drop(&mut self, _c: Resource<mqtt::Connection>) -> anyhow::Result<()> {
-            Ok(())
-        }
-    }
-
-    impl<T> mqtt::HostConnectionWithStore<T> for HasUnconfigured {
-        async fn open(
-            _: &Accessor<T, Self>,
-            _address: String,
-            _user: String,
-            _password: String,
-            _keep_alive: u64,
-        ) -> Outcome<Resource<mqtt::Connection>, mqtt::Error> {
-            Ok(Err(mqtt::Error::ConnectionFailed(NO_BACKEND.into())))
-        }
-        async fn publish(
-            _: &Accessor<T, Self>,
-            _c: Resource<mqtt::Connection>,
-            _topic: String,
-            _payload: Vec<u8>,
-            _qos: mqtt::Qos,
-        ) -> Outcome<(), mqtt::Error> {
-            Ok(Err(mqtt::Error::ConnectionFailed(NO_BACKEND.into())))
-        }
-    }
 
     type MysqlRows = (
         Vec<mysql::Column>,
