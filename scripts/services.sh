@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts the servers kiln's tests talk to, each only when nothing answers on its standard local
-# port: Redis (6379) and Mosquitto (1883). Uses the Debian packages' binaries, installing them
+# port: Redis (6379), Mosquitto (1883) and PostgreSQL (5432, with trust authentication for
+# local connections and a database `test`). Uses the Debian packages' binaries, installing them
 # when they are missing.
 set -euo pipefail
 
@@ -32,4 +33,15 @@ if ! listening 1883; then
     fi
     mosquitto -d -p 1883
     wait_for Mosquitto 1883
+fi
+
+if ! listening 5432; then
+    if ! command -v pg_ctlcluster >/dev/null; then
+        apt-get install -y -q postgresql >/dev/null
+    fi
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+    wait_for PostgreSQL 5432
+fi
+if ! psql -h 127.0.0.1 -U postgres -d test -c "SELECT 1" >/dev/null 2>&1; then
+    su postgres -c "psql -c 'CREATE DATABASE test'" >/dev/null 2>&1 || true
 fi

@@ -10,6 +10,7 @@ use kiln_manifest::{AppSpec, ComponentSpec, RuntimeConfig};
 use crate::capabilities::key_value::{configure_stores, KeyValueStores};
 use crate::capabilities::mqtt::MqttPool;
 use crate::capabilities::outbound::{AllowedHost, LocalHttp, LocalHttpSlot};
+use crate::capabilities::postgres::PgPool;
 use crate::capabilities::redis::RedisPool;
 use crate::capabilities::sqlite::{configure_databases, SqliteDatabases};
 use crate::capabilities::variables::AppVariables;
@@ -66,6 +67,7 @@ struct AppCapabilities {
     local_http: LocalHttpSlot,
     redis: RedisPool,
     mqtt: MqttPool,
+    postgres: PgPool,
 }
 
 impl LoadedApp {
@@ -187,6 +189,7 @@ impl AppCapabilities {
             local_http: LocalHttpSlot::default(),
             redis: RedisPool::default(),
             mqtt: MqttPool::default(),
+            postgres: PgPool::default(),
         })
     }
 
@@ -260,6 +263,7 @@ impl AppCapabilities {
             local_http: self.local_http.clone(),
             redis: self.redis.clone(),
             mqtt: self.mqtt.clone(),
+            postgres: self.postgres.clone(),
         })
     }
 }

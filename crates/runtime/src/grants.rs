@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use crate::capabilities::key_value::KeyValueGrant;
 use crate::capabilities::mqtt::MqttPool;
 use crate::capabilities::outbound::{AllowedHost, LocalHttpSlot};
+use crate::capabilities::postgres::PgPool;
 use crate::capabilities::redis::RedisPool;
 use crate::capabilities::sqlite::SqliteGrant;
 use crate::capabilities::variables::VariablesGrant;
@@ -33,6 +34,8 @@ pub struct Grants {
     pub redis: RedisPool,
     /// The app's MQTT sessions, shared by its components.
     pub mqtt: MqttPool,
+    /// The app's PostgreSQL clients, shared by its components.
+    pub postgres: PgPool,
 }
 
 /// A host directory visible to the guest.

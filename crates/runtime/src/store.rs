@@ -11,6 +11,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 use crate::capabilities::key_value::KeyValueInstance;
 use crate::capabilities::mqtt::MqttInstance;
 use crate::capabilities::outbound::http::OutboundHttp;
+use crate::capabilities::postgres::PgInstance;
 use crate::capabilities::redis::RedisInstance;
 use crate::capabilities::sqlite::SqliteInstance;
 use crate::capabilities::variables::VariablesInstance;
@@ -28,6 +29,7 @@ pub struct StoreState {
     pub(crate) variables: VariablesInstance,
     pub(crate) redis: RedisInstance,
     pub(crate) mqtt: MqttInstance,
+    pub(crate) postgres: PgInstance,
     pub(crate) unconfigured: Unconfigured,
 }
 
@@ -45,6 +47,7 @@ impl StoreState {
             variables: VariablesInstance::new(grants.variables.clone()),
             redis: RedisInstance::new(component_id.clone(), grants.clone()),
             mqtt: MqttInstance::new(component_id.clone(), grants.clone()),
+            postgres: PgInstance::new(component_id.clone(), grants.clone()),
             unconfigured: Unconfigured,
         }
     }

@@ -9,7 +9,10 @@
 //! - `GET /redis?ADDRESS` runs every `fermyon:spin/redis` function against ADDRESS on keys
 //!   under `spin-sdk-v2:`, one line each (see `redis_script`)
 //! - `GET /mqtt?ADDRESS` publishes `q0`, `q1` and `q2` on `kiln/spin-sdk-v2` at QoS 0, 1, 2
-//! - `GET /postgres`, `/mysql` open a connection to a local server
+//! - `GET /postgres?ADDRESS` writes and reads a row of every `fermyon:spin/postgres@2.0.0` type
+//!   (and `/postgres3?ADDRESS` of the date and time types of `spin:postgres@3.0.0`) in a
+//!   temporary table, one line per result
+//! - `GET /mysql` opens a connection to a local server
 //!
 //! Paths are read from `spin-path-info`, so the component works under any route prefix.
 //! A failure answers 500 with `error: ` and the error's debug form (`AccessDenied`, ...).
@@ -32,7 +35,8 @@ async fn handle(request: Request) -> Response {
         ["var", name] => spin_sdk::variables::get(name).map_err(|e| format!("{e:?}")),
         ["outbound"] => outbound(request.query()).await,
         ["redis"] => redis_script(request.query()).map_err(|e| format!("{e:?}")),
-        ["postgres"] => spin_sdk::pg::Connection::open("postgres://127.0.0.1/test").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
+        ["postgres"] => postgres_script(request.query()).map_err(|e| format!("{e:?}")),
+        ["postgres3"] => postgres3_script(request.query()).map_err(|e| format!("{e:?}")),
         ["mysql"] => spin_sdk::mysql::Connection::open("mysql://root@127.0.0.1/test").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
         ["mqtt"] => mqtt_script(request.query()).map_err(|e| format!("{e:?}")),
         _ => return Response::new(404, "no such route"),
@@ -148,4 +152,31 @@ fn mqtt_script(address: &str) -> Result<String, spin_sdk::mqtt::Error> {
         c.publish("kiln/spin-sdk-v2", &payload.as_bytes().to_vec(), qos)?;
     }
     Ok("published".into())
+}
+
+/// Writes a row with a parameter of each type, reads it back, and runs a bad statement.
+fn postgres_script(address: &str) -> Result<String, spin_sdk::pg::PgError> {
+    use spin_sdk::pg::{Connection, ParameterValue as P};
+    let c = Connection::open(address)?;
+    c.execute("CREATE TEMP TABLE IF NOT EXISTS kiln_v2 (b BOOLEAN, i16 SMALLINT, i32 INTEGER, i64 BIGINT, f32 REAL, f64 DOUBLE PRECISION, s TEXT, bin BYTEA, n INTEGER, u BIGINT)", &[])?;
+    c.execute("DELETE FROM kiln_v2", &[])?;
+    let params = [P::Boolean(true), P::Int16(-2), P::Int32(3), P::Int64(-4), P::Floating32(1.5), P::Floating64(2.25), P::Str("text".into()), P::Binary(vec![1, 2]), P::DbNull, P::Uint32(7)];
+    let inserted = c.execute("INSERT INTO kiln_v2 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", &params)?;
+    let rows = c.query("SELECT * FROM kiln_v2 WHERE i32 = $1", &[P::Int32(3)])?;
+    let columns: Vec<String> = rows.columns.iter().map(|c| format!("{}:{:?}", c.name, c.data_type)).collect();
+    let bad = c.query("SELECT nope", &[]).err();
+    Ok(format!("inserted={inserted}\ncolumns={columns:?}\nrows={:?}\nbad={bad:?}\n", rows.rows))
+}
+
+/// Writes and reads the date and time types of `spin:postgres@3.0.0`.
+fn postgres3_script(address: &str) -> Result<String, spin_sdk::pg3::Error> {
+    use spin_sdk::pg3::{Connection, ParameterValue as P};
+    let c = Connection::open(address)?;
+    c.execute("CREATE TEMP TABLE IF NOT EXISTS kiln_v3 (d DATE, t TIME, dt TIMESTAMP, ts TIMESTAMPTZ)", &[])?;
+    c.execute("DELETE FROM kiln_v3", &[])?;
+    let params = [P::Date((2024, 2, 29)), P::Time((13, 45, 30, 500_000_000)), P::Datetime((2024, 2, 29, 13, 45, 30, 0)), P::Timestamp(1_700_000_000)];
+    c.execute("INSERT INTO kiln_v3 VALUES ($1, $2, $3, $4)", &params)?;
+    let rows = c.query("SELECT * FROM kiln_v3", &[])?;
+    let columns: Vec<String> = rows.columns.iter().map(|c| format!("{}:{:?}", c.name, c.data_type)).collect();
+    Ok(format!("columns={columns:?}\nrows={:?}\n", rows.rows))
 }

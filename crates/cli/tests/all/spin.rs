@@ -289,10 +289,6 @@ async fn interfaces_without_a_backend_link_and_report_it() {
     let server = start(&dir, &[]);
     let no_backend = "kiln has no backend configured for this interface";
     assert_eq!(
-        server.get("/postgres").await.body,
-        format!("error: Error::ConnectionFailed({no_backend:?})")
-    );
-    assert_eq!(
         server.get("/mysql").await.body,
         format!("error: Error::ConnectionFailed({no_backend:?})")
     );
@@ -557,6 +553,48 @@ async fn mqtt_publishes_reach_a_real_broker_at_each_qos() {
         unreachable
             .body
             .contains("ConnectionFailed(\"connecting to mqtt://127.0.0.1:1"),
+        "{}",
+        unreachable.body
+    );
+}
+
+#[tokio::test]
+async fn postgres_statements_reach_a_real_server_where_granted() {
+    let grant = r#"allowed_outbound_hosts = ["postgres://127.0.0.1:5432"]"#;
+    let dir = app_dir(&[("spin.toml", &manifest(grant))]);
+    let server = start(&dir, &[]);
+    let address = "postgres://postgres@127.0.0.1:5432/test";
+    let v2 = server.get(&format!("/postgres?{address}")).await;
+    assert_eq!(
+        v2.body,
+        r#"inserted=1
+columns=["b:DbDataType::Boolean", "i16:DbDataType::Int16", "i32:DbDataType::Int32", "i64:DbDataType::Int64", "f32:DbDataType::Floating32", "f64:DbDataType::Floating64", "s:DbDataType::Str", "bin:DbDataType::Binary", "n:DbDataType::Int32", "u:DbDataType::Int64"]
+rows=[[DbValue::Boolean(true), DbValue::Int16(-2), DbValue::Int32(3), DbValue::Int64(-4), DbValue::Floating32(1.5), DbValue::Floating64(2.25), DbValue::Str("text"), DbValue::Binary([1, 2]), DbValue::DbNull, DbValue::Int64(7)]]
+bad=Some(Error::QueryFailed("column \"nope\" does not exist"))
+"#,
+        "{}",
+        server.stderr()
+    );
+    let v3 = server.get(&format!("/postgres3?{address}")).await;
+    assert_eq!(
+        v3.body,
+        r#"columns=["d:DbDataType::Date", "t:DbDataType::Time", "dt:DbDataType::Datetime", "ts:DbDataType::Timestamp"]
+rows=[[DbValue::Date((2024, 2, 29)), DbValue::Time((13, 45, 30, 500000000)), DbValue::Datetime((2024, 2, 29, 13, 45, 30, 0)), DbValue::Timestamp(1700000000)]]
+"#,
+        "{}",
+        server.stderr()
+    );
+
+    let denied = server.get(&format!("/other/postgres?{address}")).await;
+    assert_eq!(
+        denied.body,
+        "error: Error::ConnectionFailed(\"postgres://127.0.0.1:5432 is not allowed: add it to allowed_outbound_hosts\")"
+    );
+    let unreachable = server
+        .get("/postgres?postgres://postgres@127.0.0.1:1/test")
+        .await;
+    assert!(
+        unreachable.body.contains("ConnectionFailed"),
         "{}",
         unreachable.body
     );

@@ -1,8 +1,8 @@
-//! Interfaces that link but have no backend yet: `fermyon:spin` postgres, mysql and llm @2.0.0,
-//! and their `spin:*@3` and `spin:postgres@4` versions. A component importing them loads; each call fails with the interface's own
+//! Interfaces that link but have no backend yet: `fermyon:spin` mysql and llm @2.0.0,
+//! `spin:mysql@3.0.0` and `spin:postgres@4.x`. A component importing them loads; each call fails with the interface's own
 //! error saying that no backend is configured, and nothing else happens.
 
-use kiln_world::v2::{llm, mysql, postgres, rdbms_types};
+use kiln_world::v2::{llm, mysql, rdbms_types};
 use wasmtime::component::{HasData, Resource};
 
 const NO_BACKEND: &str = "kiln has no backend configured for this interface";
@@ -57,7 +57,6 @@ macro_rules! unconfigured_rdbms {
     };
 }
 
-unconfigured_rdbms!(postgres, u64);
 unconfigured_rdbms!(mysql, ());
 
 impl llm::Host for Unconfigured {
@@ -82,7 +81,7 @@ impl llm::Host for Unconfigured {
 /// functions (which take an [`Accessor`] instead of `&mut self`).
 mod v3_interfaces {
     use super::{HasUnconfigured, Unconfigured, NO_BACKEND};
-    use kiln_world::v3::{mysql, postgres3, postgres4};
+    use kiln_world::v3::{mysql, postgres4};
     use wasmtime::component::{Accessor, FutureReader, Resource, StreamReader};
 
     type Outcome<T, E> = anyhow::Result<Result<T, E>>;
@@ -123,36 +122,6 @@ mod v3_interfaces {
             _params: Vec<mysql::ParameterValue>,
         ) -> Outcome<(), mysql::Error> {
             Ok(Err(mysql::Error::ConnectionFailed(NO_BACKEND.into())))
-        }
-    }
-
-    impl postgres3::Host for Unconfigured {}
-
-    impl postgres3::HostConnection for Unconfigured {
-        async fn open(
-            &mut self,
-            _address: String,
-        ) -> Outcome<Resource<postgres3::Connection>, postgres3::Error> {
-            Ok(Err(postgres3::Error::ConnectionFailed(NO_BACKEND.into())))
-        }
-        async fn query(
-            &mut self,
-            _c: Resource<postgres3::Connection>,
-            _statement: String,
-            _params: Vec<postgres3::ParameterValue>,
-        ) -> Outcome<postgres3::RowSet, postgres3::Error> {
-            Ok(Err(postgres3::Error::ConnectionFailed(NO_BACKEND.into())))
-        }
-        async fn execute(
-            &mut self,
-            _c: Resource<postgres3::Connection>,
-            _statement: String,
-            _params: Vec<postgres3::ParameterValue>,
-        ) -> Outcome<u64, postgres3::Error> {
-            Ok(Err(postgres3::Error::ConnectionFailed(NO_BACKEND.into())))
-        }
-        async fn drop(&mut self, _c: Resource<postgres3::Connection>) -> anyhow::Result<()> {
-            Ok(())
         }
     }
 

@@ -1,0 +1,196 @@
+//! PostgreSQL: `fermyon:spin/postgres@2.0.0` and `spin:postgres/postgres@3.0.0`, on real
+//! connections (`tokio-postgres`).
+//!
+//! Grants: a component may open `postgres://` addresses its `allowed_outbound_hosts` allows;
+//! any other is `connection-failed`. Connections are pooled per app and address ([`PgPool`]):
+//! one client per address, shared by every instance (it pipelines their statements), replaced
+//! when the server closes it. Per instance: a table of open handles, no I/O.
+
+mod client;
+mod v2;
+mod v3;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio::sync::Mutex;
+use tokio_postgres::{Client, NoTls};
+use wasmtime::component::HasData;
+
+use super::labels::Handles;
+use super::outbound::address_allowed;
+use crate::grants::Grants;
+use client::Failure;
+
+/// Most connections one instance may hold open at once.
+const MAX_OPEN_CONNECTIONS: usize = 64;
+
+/// An app's PostgreSQL clients, one per address, shared by all its instances.
+#[derive(Clone, Default)]
+pub struct PgPool {
+    clients: Arc<Mutex<HashMap<String, Arc<Client>>>>,
+}
+
+impl PgPool {
+    /// The client for `address`, connecting on first use and after the server closed it.
+    async fn connect(&self, address: &str) -> Result<Arc<Client>, Failure> {
+        let mut clients = self.clients.lock().await;
+        if let Some(client) = clients.get(address).filter(|c| !c.is_closed()) {
+            return Ok(client.clone());
+        }
+        let (client, connection) = tokio_postgres::connect(address, NoTls)
+            .await
+            .map_err(|e| Failure::ConnectionFailed(format!("connecting to {address}: {e}")))?;
+        let address_for_log = address.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::warn!("PostgreSQL connection to {address_for_log} ended: {e}");
+            }
+        });
+        let client = Arc::new(client);
+        clients.insert(address.to_string(), client.clone());
+        Ok(client)
+    }
+}
+
+/// Per-instance state: who is asking, what they may reach, and the connections opened so far.
+pub struct PgInstance {
+    component_id: Arc<str>,
+    grants: Arc<Grants>,
+    open: Handles<Arc<Client>>,
+}
+
+impl PgInstance {
+    pub(crate) fn new(component_id: Arc<str>, grants: Arc<Grants>) -> Self {
+        Self {
+            component_id,
+            grants,
+            open: Handles::new(MAX_OPEN_CONNECTIONS),
+        }
+    }
+
+    /// Opens a connection to `address` if the grants allow it; its handle.
+    async fn open(&mut self, address: &str) -> Result<u32, Failure> {
+        if !address_allowed(&self.grants.outbound, address, &["postgres", "postgresql"]) {
+            tracing::error!(
+                component_id = %self.component_id,
+                "PostgreSQL connection to {} denied: add its postgres://host:port to allowed_outbound_hosts",
+                redact(address)
+            );
+            return Err(Failure::ConnectionFailed(format!(
+                "{} is not allowed: add it to allowed_outbound_hosts",
+                redact(address)
+            )));
+        }
+        let client = self.grants.postgres.connect(address).await?;
+        self.open
+            .insert(client)
+            .ok_or_else(|| Failure::ConnectionFailed("too many connections open".into()))
+    }
+
+    /// The client behind handle `rep`.
+    fn client(&self, rep: u32) -> Result<Arc<Client>, Failure> {
+        self.open
+            .get(rep)
+            .cloned()
+            .ok_or_else(|| Failure::ConnectionFailed("invalid connection handle".into()))
+    }
+}
+
+/// `address` without its password, for messages.
+fn redact(address: &str) -> String {
+    match address.parse::<http::Uri>() {
+        Ok(uri) => match (uri.scheme_str(), uri.host()) {
+            (Some(scheme), Some(host)) => match uri.port_u16() {
+                Some(port) => format!("{scheme}://{host}:{port}"),
+                None => format!("{scheme}://{host}"),
+            },
+            _ => "the address".into(),
+        },
+        Err(_) => "the address".into(),
+    }
+}
+
+/// What both interface versions share: the error conversion and the `connection` resource.
+/// Expects in scope, at the call: the version's `postgres` module, `Connection`, `Error`,
+/// `ParameterValue`, `RowSet`, `Column`, and `params`, `db_value` and `data_type` converting
+/// to and from [`client`]'s types.
+macro_rules! connection_resource {
+    () => {
+        impl From<Failure> for Error {
+            fn from(failure: Failure) -> Self {
+                match failure {
+                    Failure::ConnectionFailed(m) => Error::ConnectionFailed(m),
+                    Failure::BadParameter(m) => Error::BadParameter(m),
+                    Failure::QueryFailed(m) => Error::QueryFailed(m),
+                    Failure::ValueConversionFailed(m) => Error::ValueConversionFailed(m),
+                }
+            }
+        }
+
+        impl postgres::Host for PgInstance {}
+
+        impl postgres::HostConnection for PgInstance {
+            async fn open(&mut self, address: String) -> Outcome<Resource<Connection>> {
+                Ok(PgInstance::open(self, &address)
+                    .await
+                    .map(Resource::new_own)
+                    .map_err(Error::from))
+            }
+
+            async fn query(
+                &mut self,
+                c: Resource<Connection>,
+                statement: String,
+                values: Vec<ParameterValue>,
+            ) -> Outcome<RowSet> {
+                let run = async {
+                    let client = self.client(c.rep())?;
+                    let rows = client::query(&client, &statement, params(values)?).await?;
+                    Ok(RowSet {
+                        columns: rows
+                            .columns
+                            .into_iter()
+                            .map(|(name, ty)| Column {
+                                name,
+                                data_type: data_type(ty),
+                            })
+                            .collect(),
+                        rows: rows
+                            .rows
+                            .into_iter()
+                            .map(|row| row.into_iter().map(db_value).collect())
+                            .collect(),
+                    })
+                };
+                Ok(run.await.map_err(|f: Failure| Error::from(f)))
+            }
+
+            async fn execute(
+                &mut self,
+                c: Resource<Connection>,
+                statement: String,
+                values: Vec<ParameterValue>,
+            ) -> Outcome<u64> {
+                let run = async {
+                    let client = self.client(c.rep())?;
+                    client::execute(&client, &statement, params(values)?).await
+                };
+                Ok(run.await.map_err(Error::from))
+            }
+
+            async fn drop(&mut self, c: Resource<Connection>) -> anyhow::Result<()> {
+                self.open.remove(c.rep());
+                Ok(())
+            }
+        }
+    };
+}
+use connection_resource;
+
+/// `HasData` marker for linking.
+pub(crate) struct HasPostgres;
+
+impl HasData for HasPostgres {
+    type Data<'a> = &'a mut PgInstance;
+}
