@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kiln_manifest::{HttpRoute, KeyValueStoreConfig, LoadedManifest, RuntimeConfig};
+use kiln_manifest::{HttpRoute, KeyValueStoreConfig, LoadedManifest, ManifestError, RuntimeConfig};
 
 fn cases(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -28,14 +28,15 @@ fn valid_manifests_load() {
     }
 }
 
-#[test]
-fn invalid_manifests_fail_with_their_place_and_fix() {
-    for case in cases("invalid") {
+/// Each `NAME.toml` in `dir` fails to load with the error in `NAME.err` (after the file name).
+fn check_invalid<T>(dir: &str, load: impl Fn(&Path) -> Result<T, ManifestError>) {
+    for case in cases(dir) {
         let expected = std::fs::read_to_string(case.with_extension("err"))
             .unwrap_or_else(|_| panic!("{} needs a .err file", case.display()));
-        let error = LoadedManifest::load(&case)
-            .expect_err("must fail")
-            .to_string();
+        let Err(error) = load(&case) else {
+            panic!("{} must fail", case.display());
+        };
+        let error = error.to_string();
         let prefix = format!("{}:", case.display());
         let rest = error.strip_prefix(&prefix).unwrap_or(&error);
         assert_eq!(rest, expected.trim_end(), "for {}", case.display());
@@ -43,17 +44,13 @@ fn invalid_manifests_fail_with_their_place_and_fix() {
 }
 
 #[test]
+fn invalid_manifests_fail_with_their_place_and_fix() {
+    check_invalid("invalid", LoadedManifest::load);
+}
+
+#[test]
 fn invalid_runtime_configs_fail_with_their_place_and_fix() {
-    for case in cases("runtime-config/invalid") {
-        let expected = std::fs::read_to_string(case.with_extension("err"))
-            .unwrap_or_else(|_| panic!("{} needs a .err file", case.display()));
-        let error = RuntimeConfig::load(&case)
-            .expect_err("must fail")
-            .to_string();
-        let prefix = format!("{}:", case.display());
-        let rest = error.strip_prefix(&prefix).unwrap_or(&error);
-        assert_eq!(rest, expected.trim_end(), "for {}", case.display());
-    }
+    check_invalid("runtime-config/invalid", RuntimeConfig::load);
 }
 
 #[test]
