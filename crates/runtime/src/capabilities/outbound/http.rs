@@ -81,14 +81,20 @@ impl OutboundHttp {
             Outbound::AllowList(hosts) => hosts.iter().any(AllowedHost::allows_self),
             Outbound::Denied => false,
         };
-        let local = self.grants.local_http.get();
-        let (true, Some(local)) = (allowed, local) else {
+        let path = request.uri().path();
+        if !allowed {
             tracing::error!(
                 component_id = %self.component_id,
-                "request to the app itself ({}) denied: add \"http://self\" to allowed_outbound_hosts",
-                request.uri().path()
+                "request to the app itself ({path}) denied: add \"http://self\" to allowed_outbound_hosts",
             );
             return Box::new(async { Err(Error::HttpRequestDenied) });
+        }
+        let Some(local) = self.grants.local_http.get() else {
+            tracing::error!(
+                component_id = %self.component_id,
+                "request to the app itself ({path}) failed: the app serves no HTTP routes",
+            );
+            return Box::new(async { Err(Error::DestinationNotFound) });
         };
         let component_id = self.component_id.clone();
         Box::new(async move {
