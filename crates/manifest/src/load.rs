@@ -43,17 +43,12 @@ impl LoadedManifest {
     /// Loads the manifest at `path` (a file, or a directory holding `kiln.toml` or `spin.toml`).
     pub fn load(path: &Path) -> Result<Self, ManifestError> {
         let path = find_manifest(path)?;
-        let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        Self::from_text(&path, &text)
+        Self::from_text(&path, &read_file(&path)?)
     }
 
     /// Validates manifest `text` as if read from `path` (relative paths resolve against its directory).
     pub fn from_text(path: &Path, text: &str) -> Result<Self, ManifestError> {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (path, base_dir) = absolute_and_dir(path);
         let mut doc = Doc {
             path: &path,
             text,
@@ -67,6 +62,21 @@ impl LoadedManifest {
             warnings: doc.warnings,
         })
     }
+}
+
+/// The text of the file at `path`.
+pub(crate) fn read_file(path: &Path) -> Result<String, ManifestError> {
+    std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// `path` made absolute, and the directory its relative paths resolve against.
+pub(crate) fn absolute_and_dir(path: &Path) -> (PathBuf, PathBuf) {
+    let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    (path, dir)
 }
 
 /// Deserializes `doc`'s TOML, warning (with the place) about each field `T` does not know.

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::load::parse_with_warnings;
+use crate::load::{absolute_and_dir, parse_with_warnings, read_file};
 use crate::locate::{key_path, Key};
 use crate::validate::Doc;
 use crate::ManifestError;
@@ -126,17 +126,12 @@ type Result<T> = std::result::Result<T, ManifestError>;
 impl RuntimeConfig {
     /// Reads and validates the runtime config at `path`.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| ManifestError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_text(path, &text)
+        Self::from_text(path, &read_file(path)?)
     }
 
     /// Validates `text` as if read from `path` (relative paths resolve against its directory).
     pub fn from_text(path: &Path, text: &str) -> Result<Self> {
-        let path = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let (path, base_dir) = absolute_and_dir(path);
         let mut doc = Doc {
             path: &path,
             text,
