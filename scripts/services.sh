@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts the servers kiln's tests talk to, each only when nothing answers on its standard local
-# port: Redis (6379), Mosquitto (1883) and PostgreSQL (5432, with trust authentication for
-# local connections and a database `test`). Uses the Debian packages' binaries, installing them
+# port: Redis (6379), Mosquitto (1883), NATS with JetStream (4222), PostgreSQL (5432, with
+# trust authentication for local connections and a database `test`) and MariaDB (3306, root
+# without a password, a database `test`). Uses the Debian packages' binaries, installing them
 # when they are missing.
 set -euo pipefail
 
@@ -35,6 +36,16 @@ if ! listening 1883; then
     wait_for Mosquitto 1883
 fi
 
+if ! listening 4222; then
+    if ! command -v nats-server >/dev/null; then
+        apt-get install -y -q nats-server >/dev/null
+    fi
+    mkdir -p /tmp/kiln-nats
+    nats-server -a 127.0.0.1 -p 4222 --jetstream --store_dir /tmp/kiln-nats \
+        >/tmp/kiln-nats/nats.log 2>&1 &
+    wait_for NATS 4222
+fi
+
 if ! listening 5432; then
     if ! command -v pg_ctlcluster >/dev/null; then
         apt-get install -y -q postgresql >/dev/null
@@ -45,3 +56,13 @@ fi
 if ! psql -h 127.0.0.1 -U postgres -d test -c "SELECT 1" >/dev/null 2>&1; then
     su postgres -c "psql -c 'CREATE DATABASE test'" >/dev/null 2>&1 || true
 fi
+
+if ! listening 3306; then
+    if ! command -v mariadbd >/dev/null; then
+        apt-get install -y -q mariadb-server >/dev/null
+    fi
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+    (mariadbd --user=mysql --bind-address=127.0.0.1 --port=3306 >/tmp/kiln-mariadb.log 2>&1 &)
+    wait_for MariaDB 3306
+fi
+mariadb -h 127.0.0.1 -u root -e "CREATE DATABASE IF NOT EXISTS test" >/dev/null

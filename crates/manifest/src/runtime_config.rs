@@ -149,10 +149,22 @@ impl RuntimeConfig {
                 "redis" => KeyValueStoreConfig::Redis {
                     url: required(&doc, store.url, at("url"), "redis://127.0.0.1:6379")?,
                 },
-                "nats" => KeyValueStoreConfig::Nats {
-                    url: required(&doc, store.url, at("url"), "nats://127.0.0.1:4222")?,
-                    bucket: required(&doc, store.bucket, at("bucket"), "app-data")?,
-                },
+                "nats" => {
+                    let bucket = required(&doc, store.bucket, at("bucket"), "app-data")?;
+                    if !bucket
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    {
+                        return Err(doc.error(
+                            at("bucket"),
+                            format!("invalid NATS bucket name \"{bucket}\": use letters, digits, `_` and `-`"),
+                        ));
+                    }
+                    KeyValueStoreConfig::Nats {
+                        url: required(&doc, store.url, at("url"), "nats://127.0.0.1:4222")?,
+                        bucket,
+                    }
+                }
                 other => {
                     return Err(doc.error(
                         at("type"),

@@ -9,6 +9,7 @@ use kiln_manifest::{AppSpec, ComponentSpec, RuntimeConfig};
 
 use crate::capabilities::key_value::{configure_stores, KeyValueStores};
 use crate::capabilities::mqtt::MqttPool;
+use crate::capabilities::mysql::MysqlPool;
 use crate::capabilities::outbound::{AllowedHost, LocalHttp, LocalHttpSlot};
 use crate::capabilities::postgres::PgPool;
 use crate::capabilities::redis::RedisPool;
@@ -68,6 +69,7 @@ struct AppCapabilities {
     redis: RedisPool,
     mqtt: MqttPool,
     postgres: PgPool,
+    mysql: MysqlPool,
 }
 
 impl LoadedApp {
@@ -190,6 +192,7 @@ impl AppCapabilities {
             redis: RedisPool::default(),
             mqtt: MqttPool::default(),
             postgres: PgPool::default(),
+            mysql: MysqlPool::default(),
         })
     }
 
@@ -264,6 +267,7 @@ impl AppCapabilities {
             redis: self.redis.clone(),
             mqtt: self.mqtt.clone(),
             postgres: self.postgres.clone(),
+            mysql: self.mysql.clone(),
         })
     }
 }

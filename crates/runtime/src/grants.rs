@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::capabilities::key_value::KeyValueGrant;
 use crate::capabilities::mqtt::MqttPool;
+use crate::capabilities::mysql::MysqlPool;
 use crate::capabilities::outbound::{AllowedHost, LocalHttpSlot};
 use crate::capabilities::postgres::PgPool;
 use crate::capabilities::redis::RedisPool;
@@ -36,6 +37,8 @@ pub struct Grants {
     pub mqtt: MqttPool,
     /// The app's PostgreSQL clients, shared by its components.
     pub postgres: PgPool,
+    /// The app's MySQL connection pools, shared by its components.
+    pub mysql: MysqlPool,
 }
 
 /// A host directory visible to the guest.

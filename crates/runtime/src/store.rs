@@ -10,6 +10,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::capabilities::key_value::KeyValueInstance;
 use crate::capabilities::mqtt::MqttInstance;
+use crate::capabilities::mysql::MysqlInstance;
 use crate::capabilities::outbound::http::OutboundHttp;
 use crate::capabilities::postgres::PgInstance;
 use crate::capabilities::redis::RedisInstance;
@@ -30,6 +31,7 @@ pub struct StoreState {
     pub(crate) redis: RedisInstance,
     pub(crate) mqtt: MqttInstance,
     pub(crate) postgres: PgInstance,
+    pub(crate) mysql: MysqlInstance,
     pub(crate) unconfigured: Unconfigured,
 }
 
@@ -48,6 +50,7 @@ impl StoreState {
             redis: RedisInstance::new(component_id.clone(), grants.clone()),
             mqtt: MqttInstance::new(component_id.clone(), grants.clone()),
             postgres: PgInstance::new(component_id.clone(), grants.clone()),
+            mysql: MysqlInstance::new(component_id.clone(), grants.clone()),
             unconfigured: Unconfigured,
         }
     }

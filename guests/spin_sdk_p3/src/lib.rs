@@ -8,8 +8,10 @@
 //!   `columns | row; row | rowid=N changes=N`, values in debug form;
 //! - `GET /var/NAME` reads a variable (`spin:variables@3.0.0`), `GET /config/NAME` the same
 //!   through `wasi:config/store`;
-//! - `GET /backends` opens a connection with each of `spin:postgres@4.2.0` and
-//!   `spin:mysql@3.0.0`, one line each;
+//! - `GET /postgres4?ADDRESS` writes and reads a row of the types `spin:postgres@4.2.0` added
+//!   (async functions, rows streamed), as the Spin SDK 5 guest does;
+//! - `GET /mysql?ADDRESS` writes and reads a row of every `spin:mysql@3.0.0` type, as the Spin
+//!   SDK 5 guest does;
 //! - `GET /mqtt?ADDRESS` publishes `q0`, `q1` and `q2` on `kiln/spin-sdk-7` at QoS 0, 1, 2;
 //! - `GET /redis?ADDRESS` runs every `spin:redis@3.0.0` function against ADDRESS on keys under
 //!   `spin-sdk-7:`, one line each, as the Spin SDK 5 guest does;
@@ -76,8 +78,21 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
         }
         .into_response());
     }
-    if path_info == "/backends" {
-        return Ok((StatusCode::OK, backends().await).into_response());
+    if path_info == "/mysql" {
+        let address = request.uri().query().unwrap_or_default().to_string();
+        return Ok(match mysql_script(&address).await {
+            Ok(text) => (StatusCode::OK, text),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e:?}")),
+        }
+        .into_response());
+    }
+    if path_info == "/postgres4" {
+        let address = request.uri().query().unwrap_or_default().to_string();
+        return Ok(match postgres4_script(&address).await {
+            Ok(text) => (StatusCode::OK, text),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e:?}")),
+        }
+        .into_response());
     }
     if path_info == "/outbound" {
         let query = request.uri().query().unwrap_or_default().to_string();
@@ -135,19 +150,57 @@ async fn sql(database: &str, statement: &str) -> Result<String, String> {
     Ok(format!("{columns} | {} | rowid={rowid} changes={changes}", rows.join("; ")))
 }
 
-/// Opens a connection with each relational and messaging interface: `NAME: connected` or
-/// `NAME: ERROR` per line.
-async fn backends() -> String {
-    fn line<T, E: std::fmt::Debug>(name: &str, opened: Result<T, E>) -> String {
-        match opened {
-            Ok(_) => format!("{name}: connected\n"),
-            Err(e) => format!("{name}: {e:?}\n"),
-        }
-    }
-    let mut text = line("postgres", spin_sdk::pg::Connection::open("postgres://127.0.0.1/test").await);
-    text += &line("mysql", spin_sdk::mysql::Connection::open("mysql://root@127.0.0.1/test").await);
-    text
+/// Writes a row with a parameter of each type `spin:postgres@4` added, streams it back, and
+/// runs a bad statement.
+async fn postgres4_script(address: &str) -> Result<String, spin_sdk::pg::Error> {
+    use spin_sdk::pg::{Connection, Interval, ParameterValue as P, RangeBoundKind as K};
+    let c = Connection::open(address).await?;
+    c.execute(POSTGRES4_TABLE, vec![]).await?;
+    c.execute("DELETE FROM kiln_pg4", vec![]).await?;
+    let params = vec![
+        P::Uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11".into()),
+        P::Jsonb(br#"{"a": [1, null]}"#.to_vec()),
+        P::Decimal("12.50".into()),
+        P::RangeInt32((Some((1, K::Inclusive)), Some((5, K::Inclusive)))),
+        P::RangeInt64((None, Some((9, K::Exclusive)))),
+        P::RangeDecimal((Some(("1.5".into(), K::Exclusive)), None)),
+        P::ArrayInt32(vec![Some(1), None]),
+        P::ArrayInt64(vec![Some(-2)]),
+        P::ArrayDecimal(vec![Some("0.1".into()), None]),
+        P::ArrayStr(vec![Some("a".into()), None]),
+        P::Interval(Interval { micros: 1_500_000, days: 2, months: 14 }),
+        P::RangeInt32((Some((3, K::Inclusive)), Some((3, K::Exclusive)))),
+        P::DbNull,
+    ];
+    c.execute("INSERT INTO kiln_pg4 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '10.0.0.1')", params).await?;
+    let result = c.query("SELECT * FROM kiln_pg4 WHERE d = $1", vec![P::Decimal("12.5".into())]).await?;
+    let columns: Vec<String> = result.columns().iter().map(|c| format!("{}:{:?}", c.name, c.data_type)).collect();
+    let width = columns.len();
+    let rows: Vec<Vec<_>> = result.collect().await?.iter().map(|row| (0..width).map(|i| row[i].clone()).collect()).collect();
+    let bad = c.query("SELECT nope FROM kiln_pg4", vec![]).await.err();
+    Ok(format!("columns={columns:?}\nrows={rows:?}\nbad={bad:?}\n"))
 }
+
+/// The table of the `spin:postgres@4` script, as the Spin SDK 5 guest creates it.
+const POSTGRES4_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS kiln_pg4 (u UUID, j JSONB, d NUMERIC, r4 INT4RANGE, r8 INT8RANGE, rn NUMRANGE, a4 INT4[], a8 INT8[], ad NUMERIC[], ast TEXT[], iv INTERVAL, e INT4RANGE, n INTEGER, x INET)";
+
+/// Writes a row with a parameter of each type, streams it back, and runs a bad statement.
+async fn mysql_script(address: &str) -> Result<String, spin_sdk::mysql::Error> {
+    use spin_sdk::mysql::{Connection, ParameterValue as P};
+    let c = Connection::open(address).await?;
+    c.execute(MYSQL_TABLE, vec![]).await?;
+    let params = vec![P::Boolean(true), P::Int8(-1), P::Int16(-2), P::Int32(-3), P::Int64(-4), P::Uint8(255), P::Uint16(65535), P::Uint32(7), P::Uint64(u64::MAX), P::Floating32(1.5), P::Floating64(2.25), P::Str("text".into()), P::Str("long text".into()), P::Binary(vec![0, 255]), P::DbNull, P::Str("3.14".into())];
+    c.execute("INSERT INTO kiln_mysql VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", params).await?;
+    let result = c.query("SELECT * FROM kiln_mysql WHERE i32 = ?", vec![P::Int32(-3)]).await?;
+    let columns: Vec<String> = result.columns().iter().map(|c| format!("{}:{:?}", c.name, c.data_type)).collect();
+    let width = columns.len();
+    let rows: Vec<Vec<_>> = result.collect().await?.iter().map(|row| (0..width).map(|i| row[i].clone()).collect()).collect();
+    let bad = c.query("SELECT nope FROM kiln_mysql", vec![]).await.err();
+    Ok(format!("columns={columns:?}\nrows={rows:?}\nbad={bad:?}\n"))
+}
+
+/// The table of the MySQL script, as the Spin SDK 5 guest creates it.
+const MYSQL_TABLE: &str = "CREATE TEMPORARY TABLE kiln_mysql (b BOOLEAN, i8 TINYINT, i16 SMALLINT, i32 INT, i64 BIGINT, u8 TINYINT UNSIGNED, u16 SMALLINT UNSIGNED, u32 INT UNSIGNED, u64 BIGINT UNSIGNED, f32 FLOAT, f64 DOUBLE, s VARCHAR(20), t TEXT, bin BLOB, n INT, d DECIMAL(5,2))";
 
 /// Calls each Redis function once, on keys under `spin-sdk-7:`; one line per call.
 async fn redis_script(address: &str) -> Result<String, spin_sdk::redis::Error> {

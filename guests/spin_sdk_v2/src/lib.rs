@@ -10,9 +10,11 @@
 //!   under `spin-sdk-v2:`, one line each (see `redis_script`)
 //! - `GET /mqtt?ADDRESS` publishes `q0`, `q1` and `q2` on `kiln/spin-sdk-v2` at QoS 0, 1, 2
 //! - `GET /postgres?ADDRESS` writes and reads a row of every `fermyon:spin/postgres@2.0.0` type
-//!   (and `/postgres3?ADDRESS` of the date and time types of `spin:postgres@3.0.0`) in a
+//!   (and `/postgres3?ADDRESS` of the date and time types of `spin:postgres@3.0.0`, and
+//!   `/postgres4?ADDRESS` of the types `spin:postgres@4` adds) in a temporary table, one line
+//!   per result
+//! - `GET /mysql?ADDRESS` writes and reads a row of every `fermyon:spin/mysql@2.0.0` type in a
 //!   temporary table, one line per result
-//! - `GET /mysql` opens a connection to a local server
 //!
 //! Paths are read from `spin-path-info`, so the component works under any route prefix.
 //! A failure answers 500 with `error: ` and the error's debug form (`AccessDenied`, ...).
@@ -37,7 +39,8 @@ async fn handle(request: Request) -> Response {
         ["redis"] => redis_script(request.query()).map_err(|e| format!("{e:?}")),
         ["postgres"] => postgres_script(request.query()).map_err(|e| format!("{e:?}")),
         ["postgres3"] => postgres3_script(request.query()).map_err(|e| format!("{e:?}")),
-        ["mysql"] => spin_sdk::mysql::Connection::open("mysql://root@127.0.0.1/test").map(|_| "connected".into()).map_err(|e| format!("{e:?}")),
+        ["postgres4"] => postgres4_script(request.query()).map_err(|e| format!("{e:?}")),
+        ["mysql"] => mysql_script(request.query()).map_err(|e| format!("{e:?}")),
         ["mqtt"] => mqtt_script(request.query()).map_err(|e| format!("{e:?}")),
         _ => return Response::new(404, "no such route"),
     };
@@ -166,6 +169,56 @@ fn postgres_script(address: &str) -> Result<String, spin_sdk::pg::PgError> {
     let columns: Vec<String> = rows.columns.iter().map(|c| format!("{}:{:?}", c.name, c.data_type)).collect();
     let bad = c.query("SELECT nope", &[]).err();
     Ok(format!("inserted={inserted}\ncolumns={columns:?}\nrows={:?}\nbad={bad:?}\n", rows.rows))
+}
+
+/// The table of the `spin:postgres@4` scripts (the Spin SDK 7 guest has the same): a column of
+/// each type version 4 added, an empty range, and an `inet` the interface cannot carry.
+const POSTGRES4_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS kiln_pg4 (u UUID, j JSONB, d NUMERIC, r4 INT4RANGE, r8 INT8RANGE, rn NUMRANGE, a4 INT4[], a8 INT8[], ad NUMERIC[], ast TEXT[], iv INTERVAL, e INT4RANGE, n INTEGER, x INET)";
+
+/// Writes a row with a parameter of each type `spin:postgres@4` added, reads it back, and runs
+/// a bad statement.
+fn postgres4_script(address: &str) -> Result<String, spin_sdk::pg4::PgError> {
+    use spin_sdk::pg4::{Connection, Interval, ParameterValue as P, RangeBoundKind as K};
+    let c = Connection::open(address)?;
+    c.execute(POSTGRES4_TABLE, &[])?;
+    c.execute("DELETE FROM kiln_pg4", &[])?;
+    let params = vec![
+        P::Uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11".into()),
+        P::Jsonb(br#"{"a": [1, null]}"#.to_vec()),
+        P::Decimal("12.50".into()),
+        P::RangeInt32((Some((1, K::Inclusive)), Some((5, K::Inclusive)))),
+        P::RangeInt64((None, Some((9, K::Exclusive)))),
+        P::RangeDecimal((Some(("1.5".into(), K::Exclusive)), None)),
+        P::ArrayInt32(vec![Some(1), None]),
+        P::ArrayInt64(vec![Some(-2)]),
+        P::ArrayDecimal(vec![Some("0.1".into()), None]),
+        P::ArrayStr(vec![Some("a".into()), None]),
+        P::Interval(Interval { micros: 1_500_000, days: 2, months: 14 }),
+        P::RangeInt32((Some((3, K::Inclusive)), Some((3, K::Exclusive)))),
+        P::DbNull,
+    ];
+    c.execute("INSERT INTO kiln_pg4 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, '10.0.0.1')", &params)?;
+    let rows = c.query("SELECT * FROM kiln_pg4 WHERE d = $1", &[P::Decimal("12.5".into())])?;
+    let columns: Vec<String> = rows.columns.iter().map(|c| format!("{}:{:?}", c.name, c.data_type)).collect();
+    let bad = c.query("SELECT nope FROM kiln_pg4", &[]).err();
+    Ok(format!("columns={columns:?}\nrows={:?}\nbad={bad:?}\n", rows.rows))
+}
+
+/// The table both MySQL scripts use: a column of each type the interfaces carry, and a
+/// decimal they do not.
+const MYSQL_TABLE: &str = "CREATE TEMPORARY TABLE kiln_mysql (b BOOLEAN, i8 TINYINT, i16 SMALLINT, i32 INT, i64 BIGINT, u8 TINYINT UNSIGNED, u16 SMALLINT UNSIGNED, u32 INT UNSIGNED, u64 BIGINT UNSIGNED, f32 FLOAT, f64 DOUBLE, s VARCHAR(20), t TEXT, bin BLOB, n INT, d DECIMAL(5,2))";
+
+/// Writes a row with a parameter of each type, reads it back, and runs a bad statement.
+fn mysql_script(address: &str) -> Result<String, spin_sdk::mysql::MysqlError> {
+    use spin_sdk::mysql::{Connection, ParameterValue as P};
+    let c = Connection::open(address)?;
+    c.execute(MYSQL_TABLE, &[])?;
+    let params = [P::Boolean(true), P::Int8(-1), P::Int16(-2), P::Int32(-3), P::Int64(-4), P::Uint8(255), P::Uint16(65535), P::Uint32(7), P::Uint64(u64::MAX), P::Floating32(1.5), P::Floating64(2.25), P::Str("text".into()), P::Str("long text".into()), P::Binary(vec![0, 255]), P::DbNull, P::Str("3.14".into())];
+    c.execute("INSERT INTO kiln_mysql VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", &params)?;
+    let rows = c.query("SELECT * FROM kiln_mysql WHERE i32 = ?", &[P::Int32(-3)])?;
+    let columns: Vec<String> = rows.columns.iter().map(|c| format!("{}:{:?}", c.name, c.data_type)).collect();
+    let bad = c.query("SELECT nope FROM kiln_mysql", &[]).err();
+    Ok(format!("columns={columns:?}\nrows={:?}\nbad={bad:?}\n", rows.rows))
 }
 
 /// Writes and reads the date and time types of `spin:postgres@3.0.0`.

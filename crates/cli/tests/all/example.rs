@@ -15,7 +15,7 @@ async fn the_hello_rust_example_builds_and_serves() {
     assert_eq!(response.status, 200, "{}", server.stderr());
     assert_eq!(response.body, "Hello, you! (served by kiln)\n");
     assert!(
-        server.stderr().contains("Building component hello"),
+        server.stderr_shows("Building component hello"),
         "{}",
         server.stderr()
     );

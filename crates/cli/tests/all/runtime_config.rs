@@ -1,5 +1,6 @@
 //! `kiln up --runtime-config-file`: the same app and guests keep their key-value data in the
-//! embedded default, a SQLite file the config names, or Redis, and pass the same suite on each.
+//! embedded default, a SQLite file the config names, Redis or a NATS JetStream bucket, and pass
+//! the same suite on each.
 
 use kiln_test_guests::{SPIN_SDK_P3, WASI_KEYVALUE_DRAFT};
 
@@ -108,6 +109,22 @@ async fn key_value_on_redis() {
         .await
         .unwrap();
     assert_eq!(value.as_deref(), Some("alpha"));
+}
+
+#[tokio::test]
+async fn key_value_in_a_nats_bucket() {
+    let bucket = format!("kiln-test-{}", std::process::id());
+    let config = format!(
+        "[key_value_store.default]\ntype = \"nats\"\nurl = \"nats://127.0.0.1:4222\"\nbucket = \"{bucket}\"\n"
+    );
+    let dir = suite_on(Some(&config), "").await;
+    assert!(!dir.path().join(".kiln/key_value.db").exists());
+    let client = async_nats::connect("127.0.0.1:4222").await.unwrap();
+    let jetstream = async_nats::jetstream::new(client);
+    let store = jetstream.get_key_value(&bucket).await.unwrap();
+    let value = store.get("a").await.unwrap();
+    assert_eq!(value.as_deref(), Some(&b"alpha"[..]));
+    jetstream.delete_key_value(&bucket).await.unwrap();
 }
 
 #[test]

@@ -248,7 +248,7 @@ async fn outbound_http_follows_allowed_outbound_hosts() {
         .await;
     assert!(denied.body.contains("HttpRequestDenied"), "{}", denied.body);
     assert!(
-        server.stderr().contains(
+        server.stderr_shows(
             "denied: add its scheme://host:port to allowed_outbound_hosts component_id=other"
         ),
         "{}",
@@ -275,22 +275,9 @@ async fn self_requests_are_served_through_the_app_routes() {
     let denied = server.get("/other/outbound?url=/var/plain").await;
     assert!(denied.body.contains("HttpRequestDenied"), "{}", denied.body);
     assert!(
-        server
-            .stderr()
-            .contains(r#"add "http://self" to allowed_outbound_hosts component_id=other"#),
+        server.stderr_shows(r#"add "http://self" to allowed_outbound_hosts component_id=other"#),
         "{}",
         server.stderr()
-    );
-}
-
-#[tokio::test]
-async fn interfaces_without_a_backend_link_and_report_it() {
-    let dir = app_dir(&[("spin.toml", &manifest(""))]);
-    let server = start(&dir, &[]);
-    let no_backend = "kiln has no backend configured for this interface";
-    assert_eq!(
-        server.get("/mysql").await.body,
-        format!("error: Error::ConnectionFailed({no_backend:?})")
     );
 }
 
@@ -421,15 +408,6 @@ sqlite_databases = ["default"]
         .await
         .body
         .contains("NoSuchStore"));
-
-    let no_backend = "kiln has no backend configured for this interface";
-    assert_eq!(
-        server.get("/p3/backends").await.body,
-        format!(
-            "postgres: PgError(Error::ConnectionFailed({no_backend:?}))\n\
-             mysql: MysqlError(Error::ConnectionFailed({no_backend:?}))\n"
-        )
-    );
 }
 
 /// What both Spin SDK guests' Redis scripts answer against a real server.
@@ -463,8 +441,7 @@ async fn redis_calls_reach_a_real_server_where_granted() {
     let denied = server.get("/other/redis?redis://127.0.0.1:6379").await;
     assert_eq!(denied.body, "error: Error::InvalidAddress");
     assert!(server
-        .stderr()
-        .contains("Redis connection to redis://127.0.0.1:6379 denied: add its redis://host:port to allowed_outbound_hosts component_id=other"));
+        .stderr_shows("Redis connection to redis://127.0.0.1:6379 denied: add its redis://host:port to allowed_outbound_hosts component_id=other"));
     let wrong_port = server.get("/redis?redis://127.0.0.1:6380").await;
     assert_eq!(wrong_port.body, "error: Error::InvalidAddress");
     let unreachable = server.get("/p3/redis?redis://127.0.0.1:1").await;
@@ -595,6 +572,50 @@ rows=[[DbValue::Date((2024, 2, 29)), DbValue::Time((13, 45, 30, 500000000)), DbV
         .await;
     assert!(
         unreachable.body.contains("ConnectionFailed"),
+        "{}",
+        unreachable.body
+    );
+}
+
+#[tokio::test]
+async fn mysql_statements_reach_a_real_server_where_granted() {
+    let grant = r#"allowed_outbound_hosts = ["mysql://127.0.0.1:3306", "mysql://127.0.0.1:1"]"#;
+    let dir = app_dir(&[("spin.toml", &with_p3(grant, grant))]);
+    let server = start(&dir, &[]);
+    let address = "mysql://root@127.0.0.1:3306/test";
+    let columns = r#"["b:DbDataType::Int8", "i8:DbDataType::Int8", "i16:DbDataType::Int16", "i32:DbDataType::Int32", "i64:DbDataType::Int64", "u8:DbDataType::Uint8", "u16:DbDataType::Uint16", "u32:DbDataType::Uint32", "u64:DbDataType::Uint64", "f32:DbDataType::Floating32", "f64:DbDataType::Floating64", "s:DbDataType::Str", "t:DbDataType::Str", "bin:DbDataType::Binary", "n:DbDataType::Int32", "d:DbDataType::Other"]"#;
+    let values = r#"DbValue::Int8(1), DbValue::Int8(-1), DbValue::Int16(-2), DbValue::Int32(-3), DbValue::Int64(-4), DbValue::Uint8(255), DbValue::Uint16(65535), DbValue::Uint32(7), DbValue::Uint64(18446744073709551615), DbValue::Floating32(1.5), DbValue::Floating64(2.25), DbValue::Str("text"), DbValue::Str("long text"), DbValue::Binary([0, 255]), DbValue::DbNull, DbValue::Unsupported"#;
+    let bad = r#"Error::QueryFailed("Unknown column 'nope' in 'SELECT'")"#;
+    // Twice each: the second request gets the pooled connection back, its temporary table
+    // gone with the session reset.
+    for _ in 0..2 {
+        let v2 = server.get(&format!("/mysql?{address}")).await;
+        assert_eq!(
+            v2.body,
+            format!("columns={columns}\nrows=[[{values}]]\nbad=Some({bad})\n"),
+            "{}",
+            server.stderr()
+        );
+        let v3 = server.get(&format!("/p3/mysql?{address}")).await;
+        assert_eq!(
+            v3.body,
+            format!("columns={columns}\nrows=[[{values}]]\nbad=Some(MysqlError({bad}))\n"),
+            "{}",
+            server.stderr()
+        );
+    }
+
+    let denied = server.get(&format!("/other/mysql?{address}")).await;
+    assert_eq!(
+        denied.body,
+        "error: Error::ConnectionFailed(\"mysql://127.0.0.1:3306 is not allowed: add it to allowed_outbound_hosts\")"
+    );
+    assert!(server.stderr_shows("MySQL connection to mysql://127.0.0.1:3306 denied"));
+    let unreachable = server.get("/mysql?mysql://root@127.0.0.1:1/test").await;
+    assert!(
+        unreachable
+            .body
+            .contains("ConnectionFailed(\"connecting to mysql://127.0.0.1:1: "),
         "{}",
         unreachable.body
     );

@@ -283,6 +283,6 @@ async fn a_second_start_compiles_nothing() {
             .env("KILN_LOG", "kiln_runtime=debug");
         let server = Server::start_with(command, &["up", "-f", path_str(dir.path())]);
         assert_eq!(server.get("/").await.status, 200);
-        assert!(server.stderr().contains(expected), "{}", server.stderr());
+        assert!(server.stderr_shows(expected), "{}", server.stderr());
     }
 }

@@ -123,6 +123,19 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// Waits (up to 10 s) until kiln has printed `needle` on stderr; the
+    /// log line can arrive after the response that caused it.
+    pub(crate) fn stderr_shows(&self, needle: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.stderr().contains(needle) {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
     /// Sends a request; `headers` are added as given.
     pub(crate) async fn request(
         &self,

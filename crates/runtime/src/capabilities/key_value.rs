@@ -12,8 +12,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use kiln_manifest::KeyValueStoreConfig;
-use kiln_state::{KeyValueStore, RedisKeyValue, SqliteKeyValue};
+use kiln_state::{KeyValueStore, NatsKeyValue, RedisKeyValue, SqliteKeyValue};
 use kiln_world::v2::key_value::{self as v2, Error};
 use kiln_world::v3::key_value as v3;
 use wasmtime::component::{Accessor, FutureReader, HasData, Resource, StreamReader};
@@ -49,9 +50,8 @@ pub fn configure_stores(
                 SqliteKeyValue::open(&path)?.store(label)
             }
             KeyValueStoreConfig::Redis { url } => RedisKeyValue::open(url)?,
-            KeyValueStoreConfig::Nats { .. } => anyhow::bail!(
-                "key_value_store.{label}: type \"nats\" is not supported yet: use \"spin\" or \"redis\""
-            ),
+            KeyValueStoreConfig::Nats { url, bucket } => NatsKeyValue::open(url, bucket)
+                .with_context(|| format!("key_value_store.{label}"))?,
         };
         stores.insert(label.clone(), store);
     }

@@ -12,12 +12,14 @@
 //! | [`wasi_keyvalue`] | `wasi:keyvalue` store, atomics, batch `@0.2.0-draft` and `@0.2.0-draft2` |
 //! | [`redis`] | `fermyon:spin/redis@2.0.0`, `spin:redis/redis@3.0.0` |
 //! | [`mqtt`] | `fermyon:spin/mqtt@2.0.0`, `spin:mqtt/mqtt@3.0.0` |
-//! | [`postgres`] | `fermyon:spin/postgres@2.0.0`, `spin:postgres/postgres@3.0.0` |
-//! | `unconfigured` | `fermyon:spin` mysql, llm @2.0.0; `spin:mysql@3.0.0`, `spin:postgres@4.2.0` (link only) |
+//! | [`postgres`] | `fermyon:spin/postgres@2.0.0`, `spin:postgres/postgres@3.0.0` and `@4.2.0` |
+//! | [`mysql`] | `fermyon:spin/mysql@2.0.0`, `spin:mysql/mysql@3.0.0` |
+//! | `unconfigured` | `fermyon:spin/llm@2.0.0` (links; calls say no backend is configured) |
 
 pub mod key_value;
 pub mod labels;
 pub mod mqtt;
+pub mod mysql;
 pub mod outbound;
 pub mod postgres;
 pub mod redis;
@@ -56,15 +58,15 @@ pub(crate) fn link(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
     v2::redis::add_to_linker::<_, redis::HasRedis>(linker, |s| &mut s.redis)?;
     v3::redis::add_to_linker::<_, redis::HasRedis>(linker, |s| &mut s.redis)?;
     v2::mqtt::add_to_linker::<_, mqtt::HasMqtt>(linker, |s| &mut s.mqtt)?;
+    v2::rdbms_types::add_to_linker::<_, postgres::HasPostgres>(linker, |s| &mut s.postgres)?;
     v2::postgres::add_to_linker::<_, postgres::HasPostgres>(linker, |s| &mut s.postgres)?;
     v3::postgres3::add_to_linker::<_, postgres::HasPostgres>(linker, |s| &mut s.postgres)?;
+    v3::postgres4::add_to_linker::<_, postgres::HasPostgres>(linker, |s| &mut s.postgres)?;
     v3::mqtt::add_to_linker::<_, mqtt::HasMqtt>(linker, |s| &mut s.mqtt)?;
+    v2::mysql::add_to_linker::<_, mysql::HasMysql>(linker, |s| &mut s.mysql)?;
+    v3::mysql::add_to_linker::<_, mysql::HasMysql>(linker, |s| &mut s.mysql)?;
     use unconfigured::HasUnconfigured as Off;
-    v2::rdbms_types::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
-    v2::mysql::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
     v2::llm::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
-    v3::mysql::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
-    v3::postgres4::add_to_linker::<_, Off>(linker, |s| &mut s.unconfigured)?;
     Ok(())
 }
 

@@ -3,10 +3,12 @@
 
 use std::error::Error as _;
 
-use bytes::BytesMut;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
-use tokio_postgres::types::{to_sql_checked, IsNull, ToSql, Type};
+use rust_decimal::Decimal;
+use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::{Client, Row};
+
+use super::wire::{Interval, Null, Range, Raw};
 
 /// A parameter or a column value.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,12 +28,23 @@ pub(crate) enum Value {
     DateTime(NaiveDateTime),
     /// Seconds since the Unix epoch (a `timestamptz`).
     Timestamp(i64),
-    /// A column whose type the interface cannot carry.
-    Unsupported,
+    Uuid(uuid::Uuid),
+    Jsonb(serde_json::Value),
+    Decimal(Decimal),
+    RangeI32(Range<i32>),
+    RangeI64(Range<i64>),
+    RangeDecimal(Range<Decimal>),
+    ArrayI32(Vec<Option<i32>>),
+    ArrayI64(Vec<Option<i64>>),
+    ArrayDecimal(Vec<Option<Decimal>>),
+    ArrayStr(Vec<Option<String>>),
+    Interval(Interval),
+    /// A column whose type the interfaces cannot carry: its bytes as the server sent them.
+    Unsupported(Vec<u8>),
 }
 
 /// A column's type, as far as the interfaces distinguish them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ColumnType {
     Bool,
     I8,
@@ -46,7 +59,19 @@ pub(crate) enum ColumnType {
     Time,
     DateTime,
     Timestamp,
-    Other,
+    Uuid,
+    Jsonb,
+    Decimal,
+    RangeI32,
+    RangeI64,
+    RangeDecimal,
+    ArrayI32,
+    ArrayI64,
+    ArrayDecimal,
+    ArrayStr,
+    Interval,
+    /// Any other type, by its PostgreSQL name.
+    Other(String),
 }
 
 /// A query's columns and rows.
@@ -55,33 +80,25 @@ pub(crate) struct Rows {
     pub(crate) rows: Vec<Vec<Value>>,
 }
 
+/// The server's report of a failed statement.
+#[derive(Debug)]
+pub(crate) struct DbError {
+    pub(crate) severity: String,
+    pub(crate) code: String,
+    pub(crate) message: String,
+    pub(crate) detail: Option<String>,
+    /// The other fields the server filled in (`hint`, `position`, `table`, ...).
+    pub(crate) extras: Vec<(String, String)>,
+}
+
 /// Why a call failed: the variants every interface version's `error` has.
 #[derive(Debug)]
 pub(crate) enum Failure {
     ConnectionFailed(String),
     BadParameter(String),
-    QueryFailed(String),
+    /// The message, and the server's report when it sent one.
+    QueryFailed(String, Option<Box<DbError>>),
     ValueConversionFailed(String),
-}
-
-/// A SQL `NULL` of whatever type the statement wants.
-#[derive(Debug)]
-struct Null;
-
-impl ToSql for Null {
-    fn to_sql(
-        &self,
-        _: &Type,
-        _: &mut BytesMut,
-    ) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
-        Ok(IsNull::Yes)
-    }
-
-    fn accepts(_: &Type) -> bool {
-        true
-    }
-
-    to_sql_checked!();
 }
 
 fn to_sql(value: Value) -> Result<Box<dyn ToSql + Sync + Send>, Failure> {
@@ -104,24 +121,67 @@ fn to_sql(value: Value) -> Result<Box<dyn ToSql + Sync + Send>, Failure> {
                 Failure::BadParameter(format!("timestamp {seconds} is out of range"))
             })?)
         }
-        Value::Unsupported => {
+        Value::Uuid(v) => Box::new(v),
+        Value::Jsonb(v) => Box::new(v),
+        Value::Decimal(v) => Box::new(v),
+        Value::RangeI32(v) => Box::new(v),
+        Value::RangeI64(v) => Box::new(v),
+        Value::RangeDecimal(v) => Box::new(v),
+        Value::ArrayI32(v) => Box::new(v),
+        Value::ArrayI64(v) => Box::new(v),
+        Value::ArrayDecimal(v) => Box::new(v),
+        Value::ArrayStr(v) => Box::new(v),
+        Value::Interval(v) => Box::new(v),
+        Value::Unsupported(_) => {
             return Err(Failure::BadParameter("unsupported parameter".into()));
         }
     })
 }
 
-/// The message of a database error, with its detail when there is one.
-fn message(e: &tokio_postgres::Error) -> String {
-    match e.as_db_error() {
-        Some(db) => match db.detail() {
-            Some(detail) => format!("{}: {detail}", db.message()),
-            None => db.message().to_string(),
-        },
-        None => match e.source() {
+/// A failed statement: the server's message (with its detail), or the client's.
+fn query_failed(e: &tokio_postgres::Error) -> Failure {
+    let Some(db) = e.as_db_error() else {
+        let text = match e.source() {
             Some(source) => format!("{e}: {source}"),
             None => e.to_string(),
-        },
-    }
+        };
+        return Failure::QueryFailed(text, None);
+    };
+    let text = match db.detail() {
+        Some(detail) => format!("{}: {detail}", db.message()),
+        None => db.message().to_string(),
+    };
+    let position = db.position().map(|p| match p {
+        tokio_postgres::error::ErrorPosition::Original(at) => at.to_string(),
+        tokio_postgres::error::ErrorPosition::Internal { position, .. } => position.to_string(),
+    });
+    let extras = [
+        ("hint", db.hint().map(str::to_string)),
+        ("position", position),
+        ("where", db.where_().map(str::to_string)),
+        ("schema", db.schema().map(str::to_string)),
+        ("table", db.table().map(str::to_string)),
+        ("column", db.column().map(str::to_string)),
+        ("datatype", db.datatype().map(str::to_string)),
+        ("constraint", db.constraint().map(str::to_string)),
+    ]
+    .into_iter()
+    .filter_map(|(name, value)| Some((name.to_string(), value?)))
+    .collect();
+    Failure::QueryFailed(
+        text,
+        Some(Box::new(DbError {
+            severity: db.severity().to_string(),
+            code: db.code().code().to_string(),
+            message: db.message().to_string(),
+            detail: db.detail().map(str::to_string),
+            extras,
+        })),
+    )
+}
+
+fn to_sql_params(params: Vec<Value>) -> Result<Vec<Box<dyn ToSql + Sync + Send>>, Failure> {
+    params.into_iter().map(to_sql).collect()
 }
 
 /// Runs a statement that returns rows.
@@ -130,15 +190,12 @@ pub(crate) async fn query(
     statement: &str,
     params: Vec<Value>,
 ) -> Result<Rows, Failure> {
-    let params = params
-        .into_iter()
-        .map(to_sql)
-        .collect::<Result<Vec<_>, _>>()?;
+    let params = to_sql_params(params)?;
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| &**p as _).collect();
     let prepared = client
         .prepare(statement)
         .await
-        .map_err(|e| Failure::QueryFailed(message(&e)))?;
+        .map_err(|e| query_failed(&e))?;
     let columns = prepared
         .columns()
         .iter()
@@ -147,7 +204,7 @@ pub(crate) async fn query(
     let rows = client
         .query(&prepared, &refs)
         .await
-        .map_err(|e| Failure::QueryFailed(message(&e)))?;
+        .map_err(|e| query_failed(&e))?;
     let rows = rows.iter().map(row_values).collect::<Result<_, _>>()?;
     Ok(Rows { columns, rows })
 }
@@ -158,15 +215,12 @@ pub(crate) async fn execute(
     statement: &str,
     params: Vec<Value>,
 ) -> Result<u64, Failure> {
-    let params = params
-        .into_iter()
-        .map(to_sql)
-        .collect::<Result<Vec<_>, _>>()?;
+    let params = to_sql_params(params)?;
     let refs: Vec<&(dyn ToSql + Sync)> = params.iter().map(|p| &**p as _).collect();
     client
         .execute(statement, &refs)
         .await
-        .map_err(|e| Failure::QueryFailed(message(&e)))
+        .map_err(|e| query_failed(&e))
 }
 
 fn column_type(ty: &Type) -> ColumnType {
@@ -184,19 +238,34 @@ fn column_type(ty: &Type) -> ColumnType {
         Type::TIME => ColumnType::Time,
         Type::TIMESTAMP => ColumnType::DateTime,
         Type::TIMESTAMPTZ => ColumnType::Timestamp,
-        _ => ColumnType::Other,
+        Type::UUID => ColumnType::Uuid,
+        Type::JSONB | Type::JSON => ColumnType::Jsonb,
+        Type::NUMERIC => ColumnType::Decimal,
+        Type::INT4_RANGE => ColumnType::RangeI32,
+        Type::INT8_RANGE => ColumnType::RangeI64,
+        Type::NUM_RANGE => ColumnType::RangeDecimal,
+        Type::INT4_ARRAY => ColumnType::ArrayI32,
+        Type::INT8_ARRAY => ColumnType::ArrayI64,
+        Type::NUMERIC_ARRAY => ColumnType::ArrayDecimal,
+        Type::TEXT_ARRAY | Type::VARCHAR_ARRAY | Type::BPCHAR_ARRAY => ColumnType::ArrayStr,
+        Type::INTERVAL => ColumnType::Interval,
+        _ => ColumnType::Other(ty.name().to_string()),
     }
 }
 
 fn row_values(row: &Row) -> Result<Vec<Value>, Failure> {
     (0..row.len())
-        .map(|i| column_value(row, i))
-        .collect::<Result<_, tokio_postgres::Error>>()
-        .map_err(|e| Failure::ValueConversionFailed(message(&e)))
+        .map(|i| {
+            column_value(row, i).map_err(|e| {
+                let name = row.columns()[i].name();
+                Failure::ValueConversionFailed(format!("column {name}: {e}"))
+            })
+        })
+        .collect()
 }
 
 fn column_value(row: &Row, i: usize) -> Result<Value, tokio_postgres::Error> {
-    fn get<'a, T: tokio_postgres::types::FromSql<'a>>(
+    fn get<'a, T: FromSql<'a>>(
         row: &'a Row,
         i: usize,
         wrap: impl FnOnce(T) -> Value,
@@ -217,6 +286,17 @@ fn column_value(row: &Row, i: usize) -> Result<Value, tokio_postgres::Error> {
         ColumnType::Time => get(row, i, Value::Time),
         ColumnType::DateTime => get(row, i, Value::DateTime),
         ColumnType::Timestamp => get(row, i, |t: DateTime<Utc>| Value::Timestamp(t.timestamp())),
-        ColumnType::Other => Ok(Value::Unsupported),
+        ColumnType::Uuid => get(row, i, Value::Uuid),
+        ColumnType::Jsonb => get(row, i, Value::Jsonb),
+        ColumnType::Decimal => get(row, i, Value::Decimal),
+        ColumnType::RangeI32 => get(row, i, Value::RangeI32),
+        ColumnType::RangeI64 => get(row, i, Value::RangeI64),
+        ColumnType::RangeDecimal => get(row, i, Value::RangeDecimal),
+        ColumnType::ArrayI32 => get(row, i, Value::ArrayI32),
+        ColumnType::ArrayI64 => get(row, i, Value::ArrayI64),
+        ColumnType::ArrayDecimal => get(row, i, Value::ArrayDecimal),
+        ColumnType::ArrayStr => get(row, i, Value::ArrayStr),
+        ColumnType::Interval => get(row, i, Value::Interval),
+        ColumnType::Other(_) => get(row, i, |raw: Raw| Value::Unsupported(raw.0)),
     }
 }

@@ -1,5 +1,6 @@
-//! PostgreSQL: `fermyon:spin/postgres@2.0.0` and `spin:postgres/postgres@3.0.0`, on real
-//! connections (`tokio-postgres`).
+//! PostgreSQL: `fermyon:spin/postgres@2.0.0`, `spin:postgres/postgres@3.0.0` and
+//! `spin:postgres/postgres@4.2.0` (which 4.0 and 4.1 imports link to), on real connections
+//! (`tokio-postgres`).
 //!
 //! Grants: a component may open `postgres://` addresses its `allowed_outbound_hosts` allows;
 //! any other is `connection-failed`. Connections are pooled per app and address ([`PgPool`]):
@@ -9,6 +10,8 @@
 mod client;
 mod v2;
 mod v3;
+mod v4;
+mod wire;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,6 +61,8 @@ pub struct PgInstance {
     component_id: Arc<str>,
     grants: Arc<Grants>,
     open: Handles<Arc<Client>>,
+    /// `connection-builder`s not yet built: their addresses.
+    builders: Handles<String>,
 }
 
 impl PgInstance {
@@ -66,11 +71,18 @@ impl PgInstance {
             component_id,
             grants,
             open: Handles::new(MAX_OPEN_CONNECTIONS),
+            builders: Handles::new(MAX_OPEN_CONNECTIONS),
         }
     }
 
     /// Opens a connection to `address` if the grants allow it; its handle.
     async fn open(&mut self, address: &str) -> Result<u32, Failure> {
+        let client = self.admit(address)?.connect(address).await?;
+        self.insert(client)
+    }
+
+    /// Checks `address` against the grants; the pool to connect with.
+    fn admit(&self, address: &str) -> Result<PgPool, Failure> {
         if !address_allowed(&self.grants.outbound, address, &["postgres", "postgresql"]) {
             tracing::error!(
                 component_id = %self.component_id,
@@ -82,7 +94,11 @@ impl PgInstance {
                 redact(address)
             )));
         }
-        let client = self.grants.postgres.connect(address).await?;
+        Ok(self.grants.postgres.clone())
+    }
+
+    /// Remembers an opened connection; its handle.
+    fn insert(&mut self, client: Arc<Client>) -> Result<u32, Failure> {
         self.open
             .insert(client)
             .ok_or_else(|| Failure::ConnectionFailed("too many connections open".into()))
@@ -122,7 +138,7 @@ macro_rules! connection_resource {
                 match failure {
                     Failure::ConnectionFailed(m) => Error::ConnectionFailed(m),
                     Failure::BadParameter(m) => Error::BadParameter(m),
-                    Failure::QueryFailed(m) => Error::QueryFailed(m),
+                    Failure::QueryFailed(m, _) => Error::QueryFailed(m),
                     Failure::ValueConversionFailed(m) => Error::ValueConversionFailed(m),
                 }
             }

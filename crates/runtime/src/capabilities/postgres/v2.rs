@@ -2,7 +2,9 @@
 //! types (such columns are `unsupported`); unsigned parameters go as the next wider signed type.
 
 use kiln_world::v2::postgres::{self, Connection};
-use kiln_world::v2::rdbms_types::{Column, DbDataType, DbValue, Error, ParameterValue, RowSet};
+use kiln_world::v2::rdbms_types::{
+    self, Column, DbDataType, DbValue, Error, ParameterValue, RowSet,
+};
 use wasmtime::component::Resource;
 
 use super::client::{self, ColumnType, Failure, Value};
@@ -69,3 +71,6 @@ fn params(values: Vec<ParameterValue>) -> Result<Vec<Value>, Failure> {
 }
 
 connection_resource!();
+
+/// The types shared with `fermyon:spin/mysql@2.0.0`; no functions.
+impl rdbms_types::Host for PgInstance {}

@@ -12,12 +12,12 @@ use super::{connection_resource, PgInstance};
 
 type Outcome<T> = anyhow::Result<Result<T, Error>>;
 
-fn date((year, month, day): (i32, u8, u8)) -> Result<NaiveDate, Failure> {
+pub(super) fn date((year, month, day): (i32, u8, u8)) -> Result<NaiveDate, Failure> {
     NaiveDate::from_ymd_opt(year, month.into(), day.into())
         .ok_or_else(|| Failure::BadParameter(format!("{year}-{month}-{day} is not a date")))
 }
 
-fn time((hour, minute, second, nanos): (u8, u8, u8, u32)) -> Result<NaiveTime, Failure> {
+pub(super) fn time((hour, minute, second, nanos): (u8, u8, u8, u32)) -> Result<NaiveTime, Failure> {
     NaiveTime::from_hms_nano_opt(hour.into(), minute.into(), second.into(), nanos).ok_or_else(
         || Failure::BadParameter(format!("{hour}:{minute}:{second}.{nanos} is not a time")),
     )
@@ -44,12 +44,12 @@ fn param(value: ParameterValue) -> Result<Value, Failure> {
     })
 }
 
-fn date_tuple(d: NaiveDate) -> (i32, u8, u8) {
+pub(super) fn date_tuple(d: NaiveDate) -> (i32, u8, u8) {
     // Months and days always fit a byte.
     (d.year(), d.month() as u8, d.day() as u8)
 }
 
-fn time_tuple(t: NaiveTime) -> (u8, u8, u8, u32) {
+pub(super) fn time_tuple(t: NaiveTime) -> (u8, u8, u8, u32) {
     // Hours, minutes and seconds always fit a byte.
     (
         t.hour() as u8,
@@ -79,7 +79,7 @@ fn db_value(value: Value) -> DbValue {
             DbValue::Datetime((y, mo, d, h, mi, s, ns))
         }
         Value::Timestamp(v) => DbValue::Timestamp(v),
-        Value::Unsupported => DbValue::Unsupported,
+        _ => DbValue::Unsupported,
     }
 }
 
@@ -98,7 +98,7 @@ fn data_type(ty: ColumnType) -> DbDataType {
         ColumnType::Time => DbDataType::Time,
         ColumnType::DateTime => DbDataType::Datetime,
         ColumnType::Timestamp => DbDataType::Timestamp,
-        ColumnType::Other => DbDataType::Other,
+        _ => DbDataType::Other,
     }
 }
 
