@@ -8,13 +8,10 @@ use std::sync::Arc;
 use kiln_manifest::{AppSpec, ComponentSpec, RuntimeConfig};
 
 use crate::capabilities::key_value::{configure_stores, KeyValueStores};
-use crate::capabilities::mqtt::MqttPool;
-use crate::capabilities::mysql::MysqlPool;
 use crate::capabilities::outbound::{AllowedHost, LocalHttp, LocalHttpSlot};
-use crate::capabilities::postgres::PgPool;
-use crate::capabilities::redis::RedisPool;
 use crate::capabilities::sqlite::{configure_databases, SqliteDatabases};
 use crate::capabilities::variables::AppVariables;
+use crate::capabilities::ServerConnections;
 use crate::grants::{DirGrant, Grants, Outbound};
 use crate::http::HttpComponent;
 use crate::message::MessageComponent;
@@ -66,10 +63,7 @@ struct AppCapabilities {
     key_value: KeyValueStores,
     sqlite: SqliteDatabases,
     local_http: LocalHttpSlot,
-    redis: RedisPool,
-    mqtt: MqttPool,
-    postgres: PgPool,
-    mysql: MysqlPool,
+    connections: ServerConnections,
 }
 
 impl LoadedApp {
@@ -189,10 +183,7 @@ impl AppCapabilities {
             key_value,
             sqlite,
             local_http: LocalHttpSlot::default(),
-            redis: RedisPool::default(),
-            mqtt: MqttPool::default(),
-            postgres: PgPool::default(),
-            mysql: MysqlPool::default(),
+            connections: ServerConnections::default(),
         })
     }
 
@@ -264,10 +255,7 @@ impl AppCapabilities {
             sqlite: self.sqlite.grant(&component.sqlite_databases),
             variables,
             local_http: self.local_http.clone(),
-            redis: self.redis.clone(),
-            mqtt: self.mqtt.clone(),
-            postgres: self.postgres.clone(),
-            mysql: self.mysql.clone(),
+            connections: self.connections.clone(),
         })
     }
 }

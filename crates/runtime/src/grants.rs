@@ -4,13 +4,10 @@
 use std::path::PathBuf;
 
 use crate::capabilities::key_value::KeyValueGrant;
-use crate::capabilities::mqtt::MqttPool;
-use crate::capabilities::mysql::MysqlPool;
 use crate::capabilities::outbound::{AllowedHost, LocalHttpSlot};
-use crate::capabilities::postgres::PgPool;
-use crate::capabilities::redis::RedisPool;
 use crate::capabilities::sqlite::SqliteGrant;
 use crate::capabilities::variables::VariablesGrant;
+use crate::capabilities::ServerConnections;
 
 /// The capabilities granted to a component.
 #[derive(Clone, Default)]
@@ -31,14 +28,8 @@ pub struct Grants {
     pub variables: VariablesGrant,
     /// The app's own routes, for requests to `self`.
     pub local_http: LocalHttpSlot,
-    /// The app's Redis connections, shared by its components.
-    pub redis: RedisPool,
-    /// The app's MQTT sessions, shared by its components.
-    pub mqtt: MqttPool,
-    /// The app's PostgreSQL clients, shared by its components.
-    pub postgres: PgPool,
-    /// The app's MySQL connection pools, shared by its components.
-    pub mysql: MysqlPool,
+    /// The app's connections to Redis, MQTT, PostgreSQL and MySQL servers.
+    pub connections: ServerConnections,
 }
 
 /// A host directory visible to the guest.

@@ -9,10 +9,12 @@
 //! - `GET /var/NAME` reads a variable (`spin:variables@3.0.0`), `GET /config/NAME` the same
 //!   through `wasi:config/store`;
 //! - `GET /postgres4?ADDRESS` writes and reads a row of the types `spin:postgres@4.2.0` added
-//!   (async functions, rows streamed), as the Spin SDK 5 guest does;
+//!   (async functions, rows streamed), as the Spin SDK 5 guest does, then opens connections
+//!   through a `connection-builder` without and with a CA root;
 //! - `GET /mysql?ADDRESS` writes and reads a row of every `spin:mysql@3.0.0` type, as the Spin
 //!   SDK 5 guest does;
-//! - `GET /mqtt?ADDRESS` publishes `q0`, `q1` and `q2` on `kiln/spin-sdk-7` at QoS 0, 1, 2;
+//! - `GET /mqtt?ADDRESS[&USER&PASSWORD]` publishes `q0`, `q1` and `q2` on `kiln/spin-sdk-7` at
+//!   QoS 0, 1, 2;
 //! - `GET /redis?ADDRESS` runs every `spin:redis@3.0.0` function against ADDRESS on keys under
 //!   `spin-sdk-7:`, one line each, as the Spin SDK 5 guest does;
 //! - anything else answers `p3 METHOD PATH-INFO BODY`, where PATH-INFO is `spin-path-info`.
@@ -178,7 +180,11 @@ async fn postgres4_script(address: &str) -> Result<String, spin_sdk::pg::Error> 
     let width = columns.len();
     let rows: Vec<Vec<_>> = result.collect().await?.iter().map(|row| (0..width).map(|i| row[i].clone()).collect()).collect();
     let bad = c.query("SELECT nope FROM kiln_pg4", vec![]).await.err();
-    Ok(format!("columns={columns:?}\nrows={rows:?}\nbad={bad:?}\n"))
+    use spin_sdk::pg::{Certificate, OpenOptions};
+    let built = Connection::open_with_options(address, OpenOptions::default()).await.map(|_| "connected");
+    let ca_root = OpenOptions { ca_root: Some(Certificate::Text("-----BEGIN CERTIFICATE-----".into())) };
+    let tls = Connection::open_with_options(address, ca_root).await.map(|_| "connected");
+    Ok(format!("columns={columns:?}\nrows={rows:?}\nbad={bad:?}\nbuilder={built:?}\nca-root={tls:?}\n"))
 }
 
 /// The table of the `spin:postgres@4` script, as the Spin SDK 5 guest creates it.
@@ -235,7 +241,10 @@ async fn redis_script(address: &str) -> Result<String, spin_sdk::redis::Error> {
 /// Publishes one message at each QoS on `kiln/spin-sdk-7`.
 async fn mqtt_script(address: &str) -> Result<(), spin_sdk::mqtt::Error> {
     use spin_sdk::mqtt::{Connection, Qos};
-    let c = Connection::open(address, "", "", 30).await?;
+    let mut parts = address.split('&');
+    let address = parts.next().unwrap_or_default();
+    let (user, password) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let c = Connection::open(address, user, password, 30).await?;
     for (payload, qos) in [("q0", Qos::AtMostOnce), ("q1", Qos::AtLeastOnce), ("q2", Qos::ExactlyOnce)] {
         c.publish("kiln/spin-sdk-7", payload.as_bytes().to_vec(), qos).await?;
     }

@@ -8,7 +8,8 @@
 //! - `GET /outbound?url=URL` sends a GET and answers with the status and body it got
 //! - `GET /redis?ADDRESS` runs every `fermyon:spin/redis` function against ADDRESS on keys
 //!   under `spin-sdk-v2:`, one line each (see `redis_script`)
-//! - `GET /mqtt?ADDRESS` publishes `q0`, `q1` and `q2` on `kiln/spin-sdk-v2` at QoS 0, 1, 2
+//! - `GET /mqtt?ADDRESS[&USER&PASSWORD]` publishes `q0`, `q1` and `q2` on `kiln/spin-sdk-v2` at
+//!   QoS 0, 1, 2
 //! - `GET /postgres?ADDRESS` writes and reads a row of every `fermyon:spin/postgres@2.0.0` type
 //!   (and `/postgres3?ADDRESS` of the date and time types of `spin:postgres@3.0.0`, and
 //!   `/postgres4?ADDRESS` of the types `spin:postgres@4` adds) in a temporary table, one line
@@ -150,7 +151,10 @@ fn redis_script(address: &str) -> Result<String, spin_sdk::redis::Error> {
 /// Publishes one message at each QoS on `kiln/spin-sdk-v2`.
 fn mqtt_script(address: &str) -> Result<String, spin_sdk::mqtt::Error> {
     use spin_sdk::mqtt::{Connection, Qos};
-    let c = Connection::open(address, "", "", 30)?;
+    let mut parts = address.split('&');
+    let address = parts.next().unwrap_or_default();
+    let (user, password) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let c = Connection::open(address, user, password, 30)?;
     for (payload, qos) in [("q0", Qos::AtMostOnce), ("q1", Qos::AtLeastOnce), ("q2", Qos::ExactlyOnce)] {
         c.publish("kiln/spin-sdk-v2", &payload.as_bytes().to_vec(), qos)?;
     }

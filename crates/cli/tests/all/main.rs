@@ -2,6 +2,7 @@
 
 mod build;
 mod example;
+mod mqtt;
 mod python;
 mod redis_trigger;
 mod run;
@@ -21,6 +22,7 @@ fn every_guest_has_a_test() {
         include_str!("up.rs"),
         include_str!("build.rs"),
         include_str!("spin.rs"),
+        include_str!("mqtt.rs"),
         include_str!("python.rs"),
         include_str!("redis_trigger.rs"),
         include_str!("wasi_keyvalue.rs"),

@@ -34,7 +34,7 @@ source = "{SPIN_SDK_V2}"
 
 /// [`manifest`] with `app_extra` in the `app` component, plus a Spin SDK 7 component `p3` at
 /// `/p3/...` with `p3_extra`.
-fn with_p3(app_extra: &str, p3_extra: &str) -> String {
+pub(crate) fn with_p3(app_extra: &str, p3_extra: &str) -> String {
     format!(
         r#"{}
 [[trigger.http]]
@@ -48,7 +48,7 @@ source = "{SPIN_SDK_P3}"
     )
 }
 
-fn start(dir: &tempfile::TempDir, extra: &[&str]) -> Server {
+pub(crate) fn start(dir: &tempfile::TempDir, extra: &[&str]) -> Server {
     let mut args = vec!["up", "-f", path_str(dir.path()), "--variable", "who=kiln"];
     args.extend_from_slice(extra);
     Server::start(&args)
@@ -454,87 +454,6 @@ async fn redis_calls_reach_a_real_server_where_granted() {
     );
 }
 
-/// Subscribes to `topic` on the local broker (127.0.0.1:1883) at QoS 2; the messages that
-/// arrive, as text, through the channel.
-async fn mqtt_subscriber(topic: &str) -> tokio::sync::mpsc::UnboundedReceiver<String> {
-    use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
-    let id = format!("kiln-test-{}-{topic}", std::process::id()).replace('/', "-");
-    let (client, mut events) = AsyncClient::new(MqttOptions::new(id, "127.0.0.1", 1883), 16);
-    client.subscribe(topic, QoS::ExactlyOnce).await.unwrap();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let (subscribed_tx, subscribed) = tokio::sync::oneshot::channel();
-    let mut subscribed_tx = Some(subscribed_tx);
-    tokio::spawn(async move {
-        let _client = client;
-        while let Ok(event) = events.poll().await {
-            match event {
-                Event::Incoming(Packet::SubAck(_)) => {
-                    if let Some(tx) = subscribed_tx.take() {
-                        let _ = tx.send(());
-                    }
-                }
-                Event::Incoming(Packet::Publish(message)) => {
-                    let _ = tx.send(String::from_utf8_lossy(&message.payload).into_owned());
-                }
-                _ => {}
-            }
-        }
-    });
-    subscribed.await.unwrap();
-    rx
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mqtt_publishes_reach_a_real_broker_at_each_qos() {
-    let mut v2_messages = mqtt_subscriber("kiln/spin-sdk-v2").await;
-    let mut p3_messages = mqtt_subscriber("kiln/spin-sdk-7").await;
-    let manifest = with_p3(
-        r#"allowed_outbound_hosts = ["mqtt://127.0.0.1:1883"]"#,
-        r#"allowed_outbound_hosts = ["mqtt://127.0.0.1:*"]"#,
-    );
-    let dir = app_dir(&[("spin.toml", &manifest)]);
-    let server = start(&dir, &[]);
-    for (path, messages) in [
-        ("/mqtt?mqtt://127.0.0.1:1883", &mut v2_messages),
-        ("/p3/mqtt?mqtt://127.0.0.1:1883", &mut p3_messages),
-    ] {
-        let published = server.get(path).await;
-        assert_eq!(
-            (published.status, published.body.as_str()),
-            (200, "published"),
-            "{}",
-            server.stderr()
-        );
-        let mut received = Vec::new();
-        while received.len() < 3 {
-            let message = tokio::time::timeout(std::time::Duration::from_secs(10), messages.recv())
-                .await
-                .expect("the messages reach the broker")
-                .unwrap();
-            received.push(message);
-        }
-        received.sort();
-        assert_eq!(received, ["q0", "q1", "q2"]);
-    }
-
-    let denied = server.get("/other/mqtt?mqtt://127.0.0.1:1883").await;
-    assert!(
-        denied
-            .body
-            .starts_with("error: Error::ConnectionFailed(\"mqtt://127.0.0.1:1883 is not allowed"),
-        "{}",
-        denied.body
-    );
-    let unreachable = server.get("/p3/mqtt?mqtt://127.0.0.1:1").await;
-    assert!(
-        unreachable
-            .body
-            .contains("ConnectionFailed(\"connecting to mqtt://127.0.0.1:1"),
-        "{}",
-        unreachable.body
-    );
-}
-
 #[tokio::test]
 async fn postgres_statements_reach_a_real_server_where_granted() {
     let grant = r#"allowed_outbound_hosts = ["postgres://127.0.0.1:5432"]"#;
@@ -618,5 +537,39 @@ async fn mysql_statements_reach_a_real_server_where_granted() {
             .contains("ConnectionFailed(\"connecting to mysql://127.0.0.1:1: "),
         "{}",
         unreachable.body
+    );
+}
+
+#[tokio::test]
+async fn postgres_4_types_round_trip_through_both_sdks() {
+    let grant = r#"allowed_outbound_hosts = ["postgres://127.0.0.1:5432"]"#;
+    let dir = app_dir(&[("spin.toml", &with_p3(grant, grant))]);
+    let server = start(&dir, &[]);
+    let address = "postgres://postgres@127.0.0.1:5432/test";
+    let v2 = server.get(&format!("/postgres4?{address}")).await;
+    let p3 = server.get(&format!("/p3/postgres4?{address}")).await;
+    // `[1,5]` comes back as PostgreSQL keeps it, `[1,6)`; the empty range `[3,3)` as `[0,0)`;
+    // the `inet` as its type's name and its bytes.
+    let columns = r#"["u:DbDataType::Uuid", "j:DbDataType::Jsonb", "d:DbDataType::Decimal", "r4:DbDataType::RangeInt32", "r8:DbDataType::RangeInt64", "rn:DbDataType::RangeDecimal", "a4:DbDataType::ArrayInt32", "a8:DbDataType::ArrayInt64", "ad:DbDataType::ArrayDecimal", "ast:DbDataType::ArrayStr", "iv:DbDataType::Interval", "e:DbDataType::RangeInt32", "n:DbDataType::Int32", "x:DbDataType::Other(\"inet\")"]"#;
+    let json: Vec<u8> = br#"{"a":[1,null]}"#.to_vec();
+    let row = format!(
+        r#"DbValue::Uuid("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"), DbValue::Jsonb({json:?}), DbValue::Decimal("12.50"), DbValue::RangeInt32((Some((1, RangeBoundKind::Inclusive)), Some((6, RangeBoundKind::Exclusive)))), DbValue::RangeInt64((None, Some((9, RangeBoundKind::Exclusive)))), DbValue::RangeDecimal((Some(("1.5", RangeBoundKind::Exclusive)), None)), DbValue::ArrayInt32([Some(1), None]), DbValue::ArrayInt64([Some(-2)]), DbValue::ArrayDecimal([Some("0.1"), None]), DbValue::ArrayStr([Some("a"), None]), DbValue::Interval(Interval {{ micros: 1500000, days: 2, months: 14 }}), DbValue::RangeInt32((Some((0, RangeBoundKind::Exclusive)), Some((0, RangeBoundKind::Exclusive)))), DbValue::DbNull, DbValue::Unsupported([2, 32, 0, 4, 10, 0, 0, 1])"#
+    );
+    let bad = r#"Error::QueryFailed(QueryError::DbError(DbError { as-text: "column \"nope\" does not exist", severity: "ERROR", code: "42703", message: "column \"nope\" does not exist", detail: None, extras: [("position", "8")] }))"#;
+    assert_eq!(
+        v2.body,
+        format!("columns={columns}\nrows=[[{row}]]\nbad=Some({bad})\n"),
+        "{}",
+        server.stderr()
+    );
+    assert_eq!(
+        p3.body,
+        format!(
+            "columns={columns}\nrows=[[{row}]]\nbad=Some(PgError({bad}))\n\
+             builder=Ok(\"connected\")\nca-root=Err(PgError(Error::ConnectionFailed({:?})))\n",
+            "kiln does not make TLS connections to PostgreSQL yet: connect without a CA root"
+        ),
+        "{}",
+        server.stderr()
     );
 }

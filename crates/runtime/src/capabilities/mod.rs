@@ -35,6 +35,20 @@ use wasmtime::component::Linker;
 use crate::store::StoreState;
 pub(crate) use unconfigured::Unconfigured;
 
+/// An app's connections to outside servers, pooled per app and shared by its components; a
+/// backend capability adds its pool here and its per-instance state to [`StoreState`].
+#[derive(Clone, Default)]
+pub struct ServerConnections {
+    /// Redis connections, one per address.
+    pub redis: redis::RedisPool,
+    /// MQTT sessions, per address and credentials.
+    pub mqtt: mqtt::MqttPool,
+    /// PostgreSQL clients, one per address.
+    pub postgres: postgres::PgPool,
+    /// MySQL connection pools, one per address.
+    pub mysql: mysql::MysqlPool,
+}
+
 /// Adds every capability's host functions to `linker`.
 pub(crate) fn link(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
     wasmtime_wasi::p2::add_to_linker_async(linker)?;

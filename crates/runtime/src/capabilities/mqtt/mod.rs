@@ -65,7 +65,7 @@ impl MqttInstance {
     /// Checks `address` against the grants; the pool to connect with.
     fn admit(&self, address: &str) -> Result<MqttPool, String> {
         if address_allowed(&self.grants.outbound, address, &["mqtt"]) {
-            return Ok(self.grants.mqtt.clone());
+            return Ok(self.grants.connections.mqtt.clone());
         }
         tracing::error!(
             component_id = %self.component_id,

@@ -98,7 +98,7 @@ impl MysqlInstance {
                 redact(address)
             )));
         }
-        Ok(self.grants.mysql.clone())
+        Ok(self.grants.connections.mysql.clone())
     }
 
     /// Remembers an opened connection; its handle.

@@ -94,7 +94,7 @@ impl PgInstance {
                 redact(address)
             )));
         }
-        Ok(self.grants.postgres.clone())
+        Ok(self.grants.connections.postgres.clone())
     }
 
     /// Remembers an opened connection; its handle.

@@ -74,7 +74,7 @@ impl RedisInstance {
             );
             return Err(Failure::InvalidAddress);
         }
-        Ok(self.grants.redis.clone())
+        Ok(self.grants.connections.redis.clone())
     }
 
     /// Remembers an opened connection; its handle.

@@ -1,0 +1,193 @@
+//! `fermyon:spin/mqtt@2.0.0` and `spin:mqtt@3.0.0`: publishes reach a real broker at each QoS,
+//! only where granted, and with credentials a protected broker of the test's own (Mosquitto
+//! on a free port, `allow_anonymous false`) accepts.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use crate::spin::{start, with_p3};
+use crate::util::{app_dir, path_str};
+
+/// Subscribes to `topic` on the broker at `port` and passes on every payload it receives.
+async fn subscriber(
+    port: u16,
+    credentials: Option<(&str, &str)>,
+    topic: &str,
+) -> UnboundedReceiver<String> {
+    let id = format!("kiln-test-{}-{port}-{topic}", std::process::id()).replace('/', "-");
+    let mut options = MqttOptions::new(id, "127.0.0.1", port);
+    if let Some((user, password)) = credentials {
+        options.set_credentials(user, password);
+    }
+    let (client, mut events) = AsyncClient::new(options, 16);
+    client.subscribe(topic, QoS::ExactlyOnce).await.unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (subscribed_tx, subscribed) = tokio::sync::oneshot::channel();
+    let mut subscribed_tx = Some(subscribed_tx);
+    tokio::spawn(async move {
+        let _client = client;
+        while let Ok(event) = events.poll().await {
+            match event {
+                Event::Incoming(Packet::SubAck(_)) => {
+                    if let Some(tx) = subscribed_tx.take() {
+                        let _ = tx.send(());
+                    }
+                }
+                Event::Incoming(Packet::Publish(message)) => {
+                    let _ = tx.send(String::from_utf8_lossy(&message.payload).into_owned());
+                }
+                _ => {}
+            }
+        }
+    });
+    subscribed.await.unwrap();
+    rx
+}
+
+/// Waits for the three payloads one script publishes.
+async fn receive_three(messages: &mut UnboundedReceiver<String>) -> Vec<String> {
+    let mut received = Vec::new();
+    while received.len() < 3 {
+        let message = tokio::time::timeout(Duration::from_secs(10), messages.recv())
+            .await
+            .expect("the messages reach the broker")
+            .unwrap();
+        received.push(message);
+    }
+    received.sort();
+    received
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn publishes_reach_a_real_broker_at_each_qos() {
+    let mut v2_messages = subscriber(1883, None, "kiln/spin-sdk-v2").await;
+    let mut p3_messages = subscriber(1883, None, "kiln/spin-sdk-7").await;
+    let manifest = with_p3(
+        r#"allowed_outbound_hosts = ["mqtt://127.0.0.1:1883"]"#,
+        r#"allowed_outbound_hosts = ["mqtt://127.0.0.1:*"]"#,
+    );
+    let dir = app_dir(&[("spin.toml", &manifest)]);
+    let server = start(&dir, &[]);
+    for (path, messages) in [
+        ("/mqtt?mqtt://127.0.0.1:1883", &mut v2_messages),
+        ("/p3/mqtt?mqtt://127.0.0.1:1883", &mut p3_messages),
+    ] {
+        let published = server.get(path).await;
+        assert_eq!(
+            (published.status, published.body.as_str()),
+            (200, "published"),
+            "{}",
+            server.stderr()
+        );
+        assert_eq!(receive_three(messages).await, ["q0", "q1", "q2"]);
+    }
+
+    let denied = server.get("/other/mqtt?mqtt://127.0.0.1:1883").await;
+    assert!(
+        denied
+            .body
+            .starts_with("error: Error::ConnectionFailed(\"mqtt://127.0.0.1:1883 is not allowed"),
+        "{}",
+        denied.body
+    );
+    let unreachable = server.get("/p3/mqtt?mqtt://127.0.0.1:1").await;
+    assert!(
+        unreachable
+            .body
+            .contains("ConnectionFailed(\"connecting to mqtt://127.0.0.1:1"),
+        "{}",
+        unreachable.body
+    );
+}
+
+/// A Mosquitto broker of the test's own that admits only `kiln` / `secret`, killed when
+/// dropped.
+struct ProtectedBroker {
+    port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl ProtectedBroker {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let passwords = dir.path().join("passwords");
+        let status = Command::new("mosquitto_passwd")
+            .args(["-b", "-c", path_str(&passwords), "kiln", "secret"])
+            .status()
+            .expect("mosquitto_passwd (scripts/services.sh installs mosquitto)");
+        assert!(status.success());
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n",
+                passwords.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("mosquitto")
+            .args(["-c", path_str(&config)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mosquitto (scripts/services.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "mosquitto did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            port,
+            child,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for ProtectedBroker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_open_a_protected_broker() {
+    let broker = ProtectedBroker::start();
+    let port = broker.port;
+    let mut v2_messages = subscriber(port, Some(("kiln", "secret")), "kiln/spin-sdk-v2").await;
+    let mut p3_messages = subscriber(port, Some(("kiln", "secret")), "kiln/spin-sdk-7").await;
+    let grant = format!(r#"allowed_outbound_hosts = ["mqtt://127.0.0.1:{port}"]"#);
+    let dir = app_dir(&[("spin.toml", &with_p3(&grant, &grant))]);
+    let server = start(&dir, &[]);
+    let address = format!("mqtt://127.0.0.1:{port}");
+    for (prefix, messages) in [("", &mut v2_messages), ("/p3", &mut p3_messages)] {
+        let published = server
+            .get(&format!("{prefix}/mqtt?{address}&kiln&secret"))
+            .await;
+        assert_eq!(published.body, "published", "{}", server.stderr());
+        assert_eq!(receive_three(messages).await, ["q0", "q1", "q2"]);
+
+        for refused in ["&kiln&wrong", ""] {
+            let response = server
+                .get(&format!("{prefix}/mqtt?{address}{refused}"))
+                .await;
+            assert!(
+                response
+                    .body
+                    .contains(&format!("ConnectionFailed(\"connecting to {address}: ")),
+                "{}",
+                response.body
+            );
+        }
+    }
+}
