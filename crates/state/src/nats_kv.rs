@@ -133,9 +133,8 @@ impl KeyValueStore for NatsKeyValue {
     }
 
     async fn delete(&self, key: &str) -> anyhow::Result<()> {
-        if self.entry(key).await?.0.is_some() {
-            self.store().await?.delete(encode_key(key)?).await?;
-        }
+        // A delete marker for a key that holds none replaces nothing (one message per key).
+        self.store().await?.delete(encode_key(key)?).await?;
         Ok(())
     }
 

@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 use wasmtime::component::HasData;
 
 use super::labels::Handles;
-use super::outbound::address_allowed;
+use super::outbound::{address_allowed, address_for_messages};
 use crate::grants::Grants;
 use session::Session;
 
@@ -67,12 +67,13 @@ impl MqttInstance {
         if address_allowed(&self.grants.outbound, address, &["mqtt"]) {
             return Ok(self.grants.connections.mqtt.clone());
         }
+        let shown = address_for_messages(address);
         tracing::error!(
             component_id = %self.component_id,
-            "MQTT connection to {address} denied: add its mqtt://host:port to allowed_outbound_hosts"
+            "MQTT connection to {shown} denied: add its mqtt://host:port to allowed_outbound_hosts"
         );
         Err(format!(
-            "{address} is not allowed: add it to allowed_outbound_hosts"
+            "{shown} is not allowed: add it to allowed_outbound_hosts"
         ))
     }
 

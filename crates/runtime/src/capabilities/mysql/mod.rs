@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 use wasmtime::component::HasData;
 
 use super::labels::Handles;
-use super::outbound::address_allowed;
+use super::outbound::{address_allowed, address_for_messages};
 use crate::grants::Grants;
 use client::Failure;
 
@@ -59,11 +59,11 @@ impl MysqlPool {
             Ok(Ok(conn)) => Ok(conn),
             Ok(Err(e)) => Err(Failure::ConnectionFailed(format!(
                 "connecting to {}: {e}",
-                redact(address)
+                address_for_messages(address)
             ))),
             Err(_) => Err(Failure::ConnectionFailed(format!(
                 "connecting to {} timed out",
-                redact(address)
+                address_for_messages(address)
             ))),
         }
     }
@@ -91,11 +91,11 @@ impl MysqlInstance {
             tracing::error!(
                 component_id = %self.component_id,
                 "MySQL connection to {} denied: add its mysql://host:port to allowed_outbound_hosts",
-                redact(address)
+                address_for_messages(address)
             );
             return Err(Failure::ConnectionFailed(format!(
                 "{} is not allowed: add it to allowed_outbound_hosts",
-                redact(address)
+                address_for_messages(address)
             )));
         }
         Ok(self.grants.connections.mysql.clone())
@@ -114,14 +114,6 @@ impl MysqlInstance {
             .get(rep)
             .cloned()
             .ok_or_else(|| Failure::Other("invalid connection handle".into()))
-    }
-}
-
-/// `address` without its user and password, for messages.
-fn redact(address: &str) -> String {
-    match Opts::from_url(address) {
-        Ok(opts) => format!("mysql://{}:{}", opts.ip_or_hostname(), opts.tcp_port()),
-        Err(_) => "the address".into(),
     }
 }
 

@@ -40,6 +40,19 @@ pub fn address_allowed(outbound: &Outbound, address: &str, schemes: &[&str]) -> 
     }
 }
 
+/// `address` as scheme, host and port only, for logs and guest-visible messages: a
+/// connection URL may carry a user and password (`redis://:secret@host`), which must not.
+pub fn address_for_messages(address: &str) -> String {
+    let Ok(uri) = address.parse::<::http::Uri>() else {
+        return "the address".into();
+    };
+    match (uri.scheme_str(), uri.host(), uri.port_u16()) {
+        (Some(scheme), Some(host), Some(port)) => format!("{scheme}://{host}:{port}"),
+        (Some(scheme), Some(host), None) => format!("{scheme}://{host}"),
+        _ => "the address".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +78,17 @@ mod tests {
             "redis://x",
             &["redis"]
         ));
+    }
+
+    #[test]
+    fn messages_name_addresses_without_credentials() {
+        for (address, shown) in [
+            ("redis://:secret@db.local:6379/2", "redis://db.local:6379"),
+            ("postgres://user:pw@db.local/app", "postgres://db.local"),
+            ("mqtt://127.0.0.1:1883", "mqtt://127.0.0.1:1883"),
+            ("not a url", "the address"),
+        ] {
+            assert_eq!(address_for_messages(address), shown);
+        }
     }
 }

@@ -21,7 +21,7 @@ use tokio_postgres::{Client, NoTls};
 use wasmtime::component::HasData;
 
 use super::labels::Handles;
-use super::outbound::address_allowed;
+use super::outbound::{address_allowed, address_for_messages};
 use crate::grants::Grants;
 use client::Failure;
 
@@ -87,11 +87,11 @@ impl PgInstance {
             tracing::error!(
                 component_id = %self.component_id,
                 "PostgreSQL connection to {} denied: add its postgres://host:port to allowed_outbound_hosts",
-                redact(address)
+                address_for_messages(address)
             );
             return Err(Failure::ConnectionFailed(format!(
                 "{} is not allowed: add it to allowed_outbound_hosts",
-                redact(address)
+                address_for_messages(address)
             )));
         }
         Ok(self.grants.connections.postgres.clone())
@@ -110,20 +110,6 @@ impl PgInstance {
             .get(rep)
             .cloned()
             .ok_or_else(|| Failure::ConnectionFailed("invalid connection handle".into()))
-    }
-}
-
-/// `address` without its password, for messages.
-fn redact(address: &str) -> String {
-    match address.parse::<http::Uri>() {
-        Ok(uri) => match (uri.scheme_str(), uri.host()) {
-            (Some(scheme), Some(host)) => match uri.port_u16() {
-                Some(port) => format!("{scheme}://{host}:{port}"),
-                None => format!("{scheme}://{host}"),
-            },
-            _ => "the address".into(),
-        },
-        Err(_) => "the address".into(),
     }
 }
 

@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 use wasmtime::component::HasData;
 
 use super::labels::Handles;
-use super::outbound::address_allowed;
+use super::outbound::{address_allowed, address_for_messages};
 use crate::grants::Grants;
 
 use commands::Failure;
@@ -70,7 +70,8 @@ impl RedisInstance {
         if !address_allowed(&self.grants.outbound, address, &["redis", "rediss"]) {
             tracing::error!(
                 component_id = %self.component_id,
-                "Redis connection to {address} denied: add its redis://host:port to allowed_outbound_hosts"
+                "Redis connection to {} denied: add its redis://host:port to allowed_outbound_hosts",
+                address_for_messages(address)
             );
             return Err(Failure::InvalidAddress);
         }
