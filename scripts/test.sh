@@ -2,8 +2,8 @@
 # Runs kiln's whole test suite on a fresh machine: installs the wasm32-wasip2 and wasm32-wasip1
 # targets when they are missing and componentize-py with Spin's Python SDK (the test components
 # in guests/ are built with them), starts the servers the tests talk to when they are not
-# running (scripts/services.sh), then checks formatting and lints and runs every test of the
-# workspace.
+# running (scripts/services.sh), then checks formatting and lints, runs every test of the
+# workspace, and fuzzes the manifest parsers briefly (scripts/fuzz.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,3 +25,5 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
     cargo test --workspace --locked
 fi
+./scripts/fuzz.sh "${KILN_FUZZ_SECONDS:-20}"
+

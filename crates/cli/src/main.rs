@@ -9,13 +9,23 @@ use clap::Parser;
 #[derive(Parser)]
 #[command(name = "kiln", version, about)]
 struct Cli {
+    /// How log lines are written on stderr: text, or json (one object a line).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: commands::Command,
 }
 
+/// The `--log-format` choices.
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 fn main() {
-    init_logging();
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => exit_with_error(&anyhow::Error::from(e).context("starting the async runtime")),
@@ -26,17 +36,21 @@ fn main() {
     }
 }
 
-/// Logs to stderr; `KILN_LOG` (or `RUST_LOG`) overrides the default level.
-fn init_logging() {
+/// Logs to stderr in `format`; `KILN_LOG` (or `RUST_LOG`) overrides the default level.
+fn init_logging(format: LogFormat) {
     let filter = std::env::var("KILN_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn".to_string());
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .init();
+        .with_target(false);
+    match format {
+        LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 }
 
 /// Prints the error and its causes, numbered, then exits 1.

@@ -7,6 +7,7 @@
 
 mod error;
 mod files;
+mod limits;
 mod load;
 mod locate;
 mod runtime_config;
@@ -16,6 +17,7 @@ mod template;
 mod validate;
 
 pub use error::{Location, ManifestError};
+pub use limits::{parse_duration, parse_size, Limits};
 pub use load::{find_manifest, LoadedManifest, MANIFEST_NAMES};
 pub use runtime_config::{
     KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConfig, VariableProvider,

@@ -33,9 +33,8 @@ pub(crate) struct RawApplication {
     pub(crate) targets: Vec<toml::Value>,
     #[serde(default, rename = "trigger")]
     pub(crate) trigger_configs: IndexMap<String, toml::Table>,
-    /// Settings for other tools; ignored.
+    /// Settings for tools: kiln reads `tool.kiln`, other tools' tables are ignored.
     #[serde(default)]
-    #[allow(dead_code)]
     pub(crate) tool: IndexMap<String, toml::Table>,
 }
 
@@ -118,9 +117,8 @@ pub(crate) struct RawComponent {
     pub(crate) ai_models: Vec<String>,
     #[serde(default)]
     pub(crate) build: Option<RawBuild>,
-    /// Settings for other tools; ignored.
+    /// Settings for tools: kiln reads `tool.kiln`, other tools' tables are ignored.
     #[serde(default)]
-    #[allow(dead_code)]
     pub(crate) tool: IndexMap<String, toml::Table>,
     /// Only meaningful with `dependencies`, which kiln refuses.
     #[serde(default)]

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Limits;
+
 /// A validated, fully resolved application.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AppSpec {
@@ -30,6 +32,8 @@ pub struct AppSpec {
     pub redis_triggers: Vec<RedisTriggerSpec>,
     /// `application.trigger.http.base` (default `/`).
     pub http_base: String,
+    /// `[application.tool.kiln.limits]`: limits for every component that sets none of its own.
+    pub limits: Limits,
 }
 
 impl AppSpec {
@@ -75,6 +79,8 @@ pub struct ComponentSpec {
     pub variables: BTreeMap<String, String>,
     /// How to build the component, if the manifest says.
     pub build: Option<BuildSpec>,
+    /// `[component.ID.tool.kiln.limits]`.
+    pub limits: Limits,
 }
 
 /// One file made visible to a guest: a host file at a guest path.

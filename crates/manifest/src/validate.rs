@@ -58,6 +58,8 @@ pub(crate) fn app(doc: &mut Doc<'_>, raw: RawManifest) -> Result<AppSpec> {
         ));
     }
     let variables = variables(doc, &raw)?;
+    let tool_keys = [Key::from("application"), Key::from("tool")];
+    let limits = crate::limits::from_tools(doc, &raw.application.tool, &tool_keys)?;
     let mut components = Vec::new();
     for (id, component) in &raw.components {
         components.push(component_spec(
@@ -95,6 +97,7 @@ pub(crate) fn app(doc: &mut Doc<'_>, raw: RawManifest) -> Result<AppSpec> {
         http_triggers,
         redis_triggers,
         http_base,
+        limits,
     })
 }
 
@@ -183,6 +186,7 @@ fn component_spec(
     }
     let files = crate::files::resolve(doc.base_dir, &raw.files, &raw.exclude_files)
         .map_err(|e| doc.error(at(&["files"]), format!("component \"{id}\": {e}")))?;
+    let limits = crate::limits::from_tools(doc, &raw.tool, &at(&["tool"]))?;
     Ok(ComponentSpec {
         id: id.to_string(),
         source,
@@ -199,6 +203,7 @@ fn component_spec(
         ai_models: raw.ai_models.clone(),
         variables,
         build: raw.build.as_ref().map(|b| build_spec(doc.base_dir, b)),
+        limits,
     })
 }
 

@@ -5,15 +5,17 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use kiln_manifest::{AppSpec, ComponentSpec, RuntimeConfig};
+use kiln_manifest::{AppSpec, ComponentSpec, Limits, RuntimeConfig};
 
 use crate::capabilities::key_value::{configure_stores, KeyValueStores};
 use crate::capabilities::outbound::{AllowedHost, LocalHttp, LocalHttpSlot};
 use crate::capabilities::sqlite::{configure_databases, SqliteDatabases};
 use crate::capabilities::variables::AppVariables;
 use crate::capabilities::ServerConnections;
-use crate::grants::{DirGrant, Grants, Outbound};
+use crate::grants::{DirGrant, Grants, GuestStdio, Outbound};
+use crate::guest_logs::GuestLogs;
 use crate::http::HttpComponent;
+use crate::limits::ComponentLimits;
 use crate::message::MessageComponent;
 use crate::{LoadError, Runtime};
 
@@ -28,6 +30,9 @@ pub struct AppOptions {
     pub sqlite_statements: Vec<String>,
     /// Where stores and databases live (`--runtime-config-file`); empty: the embedded defaults.
     pub runtime_config: RuntimeConfig,
+    /// Limits for components whose manifest sets none (the command line's); kiln's defaults
+    /// fill in the rest.
+    pub limits: Limits,
 }
 
 /// An app ready to serve. Cheap to clone.
@@ -83,7 +88,9 @@ impl LoadedApp {
                 continue; // the manifest crate guarantees this exists
             };
             let grants = capabilities.grants_for(component, options)?;
-            let http = HttpComponent::load(runtime, &component.id, &component.source, grants)?;
+            let limits = limits_for(&spec, component, options);
+            let http =
+                HttpComponent::load(runtime, &component.id, &component.source, grants, limits)?;
             components.insert(component.id.clone(), LoadedComponent { http });
         }
         let mut message_handlers = HashMap::new();
@@ -94,8 +101,14 @@ impl LoadedApp {
             };
             if !message_handlers.contains_key(&component.id) {
                 let grants = capabilities.grants_for(component, options)?;
-                let handler =
-                    MessageComponent::load(runtime, &component.id, &component.source, grants)?;
+                let limits = limits_for(&spec, component, options);
+                let handler = MessageComponent::load(
+                    runtime,
+                    &component.id,
+                    &component.source,
+                    grants,
+                    limits,
+                )?;
                 message_handlers.insert(component.id.clone(), handler);
             }
             let address = capabilities
@@ -139,6 +152,11 @@ impl LoadedApp {
     pub fn component(&self, id: &str) -> Option<&LoadedComponent> {
         self.components.get(id)
     }
+}
+
+/// A component's limits: its own, then the app's, then the command line's, then kiln's.
+fn limits_for(spec: &AppSpec, component: &ComponentSpec, options: &AppOptions) -> ComponentLimits {
+    ComponentLimits::resolve(component.limits.or(spec.limits).or(options.limits))
 }
 
 impl AppCapabilities {
@@ -242,6 +260,13 @@ impl AppCapabilities {
             .variables
             .for_component(component)
             .map_err(|e| grant_error(format!("{e:#}")))?;
+        let log_dir = options.state_dir.join("logs");
+        let logs = GuestLogs::open(&log_dir, id).map_err(|e| {
+            grant_error(format!(
+                "opening its log files in {}: {e}",
+                log_dir.display()
+            ))
+        })?;
         Ok(Grants {
             env: component.environment.clone(),
             dirs,
@@ -250,7 +275,7 @@ impl AppCapabilities {
             } else {
                 Outbound::AllowList(hosts)
             },
-            inherit_stdio: true,
+            stdio: GuestStdio::Logged(logs),
             key_value: self.key_value.grant(&component.key_value_stores),
             sqlite: self.sqlite.grant(&component.sqlite_databases),
             variables,

@@ -12,6 +12,7 @@ use wasmtime_wasi::p2::bindings::Command;
 use wasmtime_wasi::I32Exit;
 
 use crate::grants::Grants;
+use crate::limits::ComponentLimits;
 use crate::loader::{compile, read_wasm, WasmKind};
 use crate::store::{wasi_builder, StoreState};
 use crate::Runtime;
@@ -26,12 +27,13 @@ pub enum CommandOutcome {
 }
 
 impl Runtime {
-    /// Runs the command at `path` with `grants`; `args[0]` is the program name the guest sees.
-    /// Stdin, stdout and stderr are the host's.
+    /// Runs the command at `path` with `grants`, its memory held to `limits`; `args[0]` is the
+    /// program name the guest sees. Stdin, stdout and stderr are the host's.
     pub async fn run_command(
         &self,
         path: &Path,
         grants: Grants,
+        limits: &ComponentLimits,
         args: &[String],
     ) -> anyhow::Result<CommandOutcome> {
         let id = path
@@ -46,8 +48,9 @@ impl Runtime {
         let result = match kind {
             WasmKind::Component => {
                 let component: Component = compile(self, &id, path, &wasm)?;
-                let state =
-                    StoreState::new(&Arc::from(id.as_str()), &Arc::new(grants), wasi.build());
+                let id = Arc::from(id.as_str());
+                let metrics = self.metrics().for_component(&id);
+                let state = StoreState::new(&id, &Arc::new(grants), wasi.build(), limits, &metrics);
                 let mut store = state.into_store(self.engine());
                 let command = Command::instantiate_async(&mut store, &component, self.linker())
                     .await

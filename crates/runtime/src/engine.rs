@@ -10,6 +10,7 @@ use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::cache::CompileCache;
+use crate::metrics::Metrics;
 use crate::store::StoreState;
 
 /// How often the epoch advances. A running guest yields to the async executor at each tick, so
@@ -58,6 +59,7 @@ struct Inner {
     engine: Engine,
     cache: Option<CompileCache>,
     linker: Linker<StoreState>,
+    metrics: Arc<Metrics>,
 }
 
 impl Runtime {
@@ -76,6 +78,7 @@ impl Runtime {
                 engine,
                 cache,
                 linker,
+                metrics: Arc::default(),
             }),
         })
     }
@@ -83,6 +86,16 @@ impl Runtime {
     /// The wasmtime engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// The metrics of everything this runtime runs.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
+    /// The Prometheus text exposition of the runtime's metrics.
+    pub fn render_metrics(&self) -> String {
+        self.inner.metrics.render(&self.inner.engine)
     }
 
     pub(crate) fn linker(&self) -> &Linker<StoreState> {

@@ -8,6 +8,7 @@ use crate::capabilities::outbound::{AllowedHost, LocalHttpSlot};
 use crate::capabilities::sqlite::SqliteGrant;
 use crate::capabilities::variables::VariablesGrant;
 use crate::capabilities::ServerConnections;
+use crate::guest_logs::GuestLogs;
 
 /// The capabilities granted to a component.
 #[derive(Clone, Default)]
@@ -18,8 +19,8 @@ pub struct Grants {
     pub dirs: Vec<DirGrant>,
     /// Where the guest may send outbound network traffic.
     pub outbound: Outbound,
-    /// Whether guest stdout and stderr reach the host's.
-    pub inherit_stdio: bool,
+    /// Where guest stdout and stderr go.
+    pub stdio: GuestStdio,
     /// Key-value stores the guest may open.
     pub key_value: KeyValueGrant,
     /// SQLite databases the guest may open.
@@ -30,6 +31,18 @@ pub struct Grants {
     pub local_http: LocalHttpSlot,
     /// The app's connections to Redis, MQTT, PostgreSQL and MySQL servers.
     pub connections: ServerConnections,
+}
+
+/// Where a guest's stdout and stderr go.
+#[derive(Clone, Default)]
+pub enum GuestStdio {
+    /// Nowhere.
+    #[default]
+    Closed,
+    /// To kiln's own stdout and stderr (`kiln run`, `kiln serve`).
+    Inherit,
+    /// To the component's log files, and echoed on kiln's own (`kiln up`).
+    Logged(GuestLogs),
 }
 
 /// A host directory visible to the guest.

@@ -7,8 +7,10 @@ use std::sync::Arc;
 use kiln_world::redis_handler::RedisHandlerPre;
 use kiln_world::redis_handler_v3::RedisHandlerV3Pre;
 
+use crate::fault::{Failure, FailureKind};
 use crate::grants::Grants;
-use crate::http::InstanceRecipe;
+use crate::instance::InstanceRecipe;
+use crate::limits::ComponentLimits;
 use crate::store::StoreState;
 use crate::{LoadError, Runtime};
 
@@ -36,6 +38,7 @@ impl MessageComponent {
         id: &str,
         path: &Path,
         grants: Grants,
+        limits: ComponentLimits,
     ) -> Result<Self, LoadError> {
         let instance_pre = crate::loader::pre_link(runtime, id, path)?;
         let handler = match RedisHandlerV3Pre::new(instance_pre.clone()) {
@@ -51,7 +54,7 @@ impl MessageComponent {
                 }
             },
         };
-        let recipe = InstanceRecipe::new(runtime, id, grants);
+        let recipe = InstanceRecipe::new(runtime, id, grants, limits);
         Ok(Self {
             inner: Arc::new(Inner { recipe, handler }),
         })
@@ -62,21 +65,50 @@ impl MessageComponent {
         &self.inner.recipe.id
     }
 
-    /// Runs the handler on `message` in a fresh instance. An `Err` means the guest trapped or
-    /// answered with an error.
-    pub async fn handle(&self, message: Vec<u8>) -> anyhow::Result<()> {
-        let mut store = self.inner.recipe.new_store()?;
+    /// Runs the handler on `message`, published on `channel`, in a fresh instance stopped at
+    /// the component's timeout. Failures are logged and counted here.
+    pub async fn handle(&self, message: Vec<u8>, channel: &str) -> Result<(), Failure> {
+        let recipe = &self.inner.recipe;
+        let timeout = recipe.limits.timeout;
+        let result =
+            match tokio::time::timeout_at(recipe.limits.deadline(), self.run(message)).await {
+                Ok(result) => result,
+                Err(_) => Err(Failure::msg(
+                    FailureKind::Timeout,
+                    format_args!("the guest ran past its timeout of {timeout:?} and was stopped"),
+                )),
+            };
+        result.map_err(|failure| recipe.report("Redis message", channel).reported(failure))
+    }
+
+    async fn run(&self, message: Vec<u8>) -> Result<(), Failure> {
+        let answered_error = |e: &dyn std::fmt::Debug| {
+            Failure::msg(
+                FailureKind::GuestError,
+                format_args!("the guest answered with an error: {e:?}"),
+            )
+        };
+        let mut store = self.inner.recipe.new_store().map_err(|e| {
+            Failure::new(FailureKind::GuestError, e.context("creating the instance"))
+        })?;
         match &self.inner.handler {
             Handler::V2(pre) => {
-                let handler = pre.instantiate_async(&mut store).await?;
+                let handler = pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(Failure::from_guest)?;
                 handler
                     .fermyon_spin_inbound_redis()
                     .call_handle_message(&mut store, &message)
-                    .await?
-                    .map_err(|e| anyhow::anyhow!("the guest answered with an error: {e:?}"))
+                    .await
+                    .map_err(Failure::from_guest)?
+                    .map_err(|e| answered_error(&e))
             }
             Handler::V3(pre) => {
-                let handler = pre.instantiate_async(&mut store).await?;
+                let handler = pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(Failure::from_guest)?;
                 let outcome = store
                     .run_concurrent(async |accessor| {
                         handler
@@ -84,8 +116,10 @@ impl MessageComponent {
                             .call_handle_message(accessor, message)
                             .await
                     })
-                    .await??;
-                outcome.map_err(|e| anyhow::anyhow!("the guest answered with an error: {e:?}"))
+                    .await
+                    .map_err(Failure::from_guest)?
+                    .map_err(Failure::from_guest)?;
+                outcome.map_err(|e| answered_error(&e))
             }
         }
     }

@@ -17,7 +17,9 @@ use crate::capabilities::redis::RedisInstance;
 use crate::capabilities::sqlite::SqliteInstance;
 use crate::capabilities::variables::VariablesInstance;
 use crate::capabilities::Unconfigured;
-use crate::grants::{Grants, Outbound};
+use crate::grants::{Grants, GuestStdio, Outbound};
+use crate::limits::{ComponentLimits, InstanceLimiter};
+use crate::metrics::{ComponentMetrics, InstanceAlive};
 
 /// Per-instance state: one field per capability, and the resource table WASI and HTTP share.
 pub struct StoreState {
@@ -33,12 +35,20 @@ pub struct StoreState {
     pub(crate) postgres: PgInstance,
     pub(crate) mysql: MysqlInstance,
     pub(crate) unconfigured: Unconfigured,
+    limiter: InstanceLimiter,
+    _alive: InstanceAlive,
 }
 
 impl StoreState {
     /// State for one instance of a component with `grants`, whose WASI context is `wasi`
-    /// (built by [`wasi_builder`] from the same grants).
-    pub(crate) fn new(component_id: &Arc<str>, grants: &Arc<Grants>, wasi: WasiCtx) -> Self {
+    /// (built by [`wasi_builder`] from the same grants), held to `limits`.
+    pub(crate) fn new(
+        component_id: &Arc<str>,
+        grants: &Arc<Grants>,
+        wasi: WasiCtx,
+        limits: &ComponentLimits,
+        metrics: &ComponentMetrics,
+    ) -> Self {
         Self {
             table: ResourceTable::new(),
             wasi,
@@ -52,12 +62,16 @@ impl StoreState {
             postgres: PgInstance::new(component_id.clone(), grants.clone()),
             mysql: MysqlInstance::new(component_id.clone(), grants.clone()),
             unconfigured: Unconfigured,
+            limiter: InstanceLimiter::new(limits),
+            _alive: metrics.instance_alive(),
         }
     }
 
-    /// A store for this state, with the epoch settings every kiln instance runs under.
+    /// A store for this state, with the memory limit and epoch settings every kiln instance
+    /// runs under.
     pub(crate) fn into_store(self, engine: &Engine) -> Store<Self> {
         let mut store = Store::new(engine, self);
+        store.limiter(|state| &mut state.limiter);
         // Yield to the executor at every epoch tick: a busy guest cannot starve other requests.
         store.epoch_deadline_async_yield_and_update(1);
         store
@@ -68,8 +82,14 @@ impl StoreState {
 pub(crate) fn wasi_builder(grants: &Grants) -> anyhow::Result<WasiCtxBuilder> {
     let mut wasi = WasiCtxBuilder::new();
     wasi.envs(&grants.env);
-    if grants.inherit_stdio {
-        wasi.inherit_stdout().inherit_stderr();
+    match &grants.stdio {
+        GuestStdio::Closed => {}
+        GuestStdio::Inherit => {
+            wasi.inherit_stdout().inherit_stderr();
+        }
+        GuestStdio::Logged(logs) => {
+            wasi.stdout(logs.stdout.clone()).stderr(logs.stderr.clone());
+        }
     }
     for dir in &grants.dirs {
         let perms = if dir.read_only {

@@ -47,10 +47,11 @@ async fn run(subscription: RedisSubscription, mut pubsub: PubSub) {
         let mut messages = pubsub.into_on_message();
         while let Some(message) = messages.next().await {
             let payload = message.get_payload_bytes().to_vec();
-            if let Err(e) = subscription.handler.handle(payload).await {
-                let channel = &subscription.channel;
-                tracing::error!(%component_id, %channel, "Redis message failed: {e:#}");
-            }
+            // A failed message is logged and counted by the handler; the next one runs.
+            let _ = subscription
+                .handler
+                .handle(payload, &subscription.channel)
+                .await;
         }
         drop(messages);
         tracing::warn!(

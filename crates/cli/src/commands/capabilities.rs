@@ -1,7 +1,7 @@
 //! The capability flags `kiln run` and `kiln serve` share.
 
 use clap::Args;
-use kiln_runtime::{DirGrant, Grants, Outbound};
+use kiln_runtime::{DirGrant, Grants, GuestStdio, Outbound};
 
 /// What the guest may touch. Nothing is granted unless a flag says so.
 #[derive(Args)]
@@ -45,7 +45,7 @@ impl CapabilityArgs {
             } else {
                 Outbound::Denied
             },
-            inherit_stdio: true,
+            stdio: GuestStdio::Inherit,
             ..Grants::default()
         })
     }

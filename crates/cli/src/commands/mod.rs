@@ -2,6 +2,8 @@
 
 mod build;
 mod capabilities;
+mod limits;
+mod listen;
 mod run;
 mod serve;
 mod up;

@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use kiln_runtime::{CommandOutcome, Runtime, RuntimeOptions};
+use kiln_manifest::Limits;
+use kiln_runtime::{CommandOutcome, ComponentLimits, Runtime, RuntimeOptions};
 
 use super::capabilities::CapabilityArgs;
 
@@ -30,7 +31,7 @@ impl RunCommand {
         let runtime = Runtime::new(&RuntimeOptions::default())?;
         let wasm = PathBuf::from(&self.wasm_and_args[0]);
         match runtime
-            .run_command(&wasm, grants, &self.wasm_and_args)
+            .run_command(&wasm, grants, &unlimited_memory(), &self.wasm_and_args)
             .await?
         {
             CommandOutcome::Exit(code) => Ok(code),
@@ -40,4 +41,12 @@ impl RunCommand {
             }
         }
     }
+}
+
+/// A command may use as much memory as it asks for, as under `wasmtime run`.
+fn unlimited_memory() -> ComponentLimits {
+    ComponentLimits::resolve(Limits {
+        max_memory: Some(u64::MAX),
+        ..Limits::default()
+    })
 }

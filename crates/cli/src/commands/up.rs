@@ -1,6 +1,5 @@
 //! `kiln up`: load an app from its manifest and serve its HTTP triggers.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -8,17 +7,18 @@ use anyhow::Context as _;
 use clap::Args;
 use kiln_manifest::{LoadedManifest, RuntimeConfig};
 use kiln_runtime::{AppOptions, LoadedApp, LocalHttp, Runtime, RuntimeOptions};
-use kiln_trigger::http::{serve, RequestHandler, ServerOptions};
-use tokio::net::TcpListener;
+use kiln_trigger::http::RequestHandler;
+
+use super::limits::LimitArgs;
+use super::listen::ListenArgs;
 
 #[derive(Args)]
 pub(crate) struct UpCommand {
     /// The manifest, or a directory holding kiln.toml or spin.toml.
     #[arg(short = 'f', long = "from", default_value = ".")]
     manifest: PathBuf,
-    /// Address to listen on (port 0 picks a free port).
-    #[arg(long, default_value = "127.0.0.1:3000")]
-    listen: SocketAddr,
+    #[command(flatten)]
+    listen: ListenArgs,
     /// Run the components' build commands first.
     #[arg(long)]
     build: bool,
@@ -31,6 +31,8 @@ pub(crate) struct UpCommand {
     /// Where key-value stores, SQLite databases and variables live (Spin's runtime-config.toml).
     #[arg(long = "runtime-config-file", value_name = "FILE")]
     runtime_config_file: Option<PathBuf>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 impl UpCommand {
@@ -64,6 +66,7 @@ impl UpCommand {
                 .iter()
                 .map(|s| read_at_file(s))
                 .collect::<anyhow::Result<_>>()?,
+            limits: self.limits.limits(),
         };
         let runtime = Runtime::new(&RuntimeOptions::default())?;
         let app = LoadedApp::load(&runtime, app, &options).await?;
@@ -81,37 +84,17 @@ impl UpCommand {
         }
         let handler = Arc::new(RequestHandler::for_app(&app)?);
         app.serve_local_requests_with(&(handler.clone() as Arc<dyn LocalHttp>));
-        let listener = bind(self.listen).await?;
+        let listener = self.listen.bind().await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         println!("Serving {base_url}");
         println!("Available Routes:");
         for (component, route) in handler.router().routes() {
             println!("  {component}: {base_url}{route}");
         }
-        serve_until_stopped(listener, handler).await
+        self.listen
+            .serve_until_stopped(listener, handler, &runtime)
+            .await
     }
-}
-
-/// Binds `addr`, saying what to do when the port is taken.
-pub(crate) async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot listen on {addr}: is another server using it? choose another with --listen")
-    })
-}
-
-/// Serves until SIGINT or SIGTERM, then drains in-flight requests; exits 0.
-pub(crate) async fn serve_until_stopped(
-    listener: TcpListener,
-    handler: Arc<RequestHandler>,
-) -> anyhow::Result<i32> {
-    serve(
-        listener,
-        handler,
-        ServerOptions::default(),
-        crate::signals::shutdown(),
-    )
-    .await?;
-    Ok(0)
 }
 
 /// Prints manifest warnings on stderr.

@@ -1,8 +1,13 @@
 //! End-to-end tests: each starts the real `kiln` binary and talks to it over stdio or HTTP.
 
 mod build;
+mod clients;
+mod durability;
+mod escapes;
 mod example;
+mod faults;
 mod mqtt;
+mod observability;
 mod python;
 mod redis_trigger;
 mod run;
@@ -17,6 +22,8 @@ mod wasi_keyvalue;
 fn every_guest_has_a_test() {
     // Each guest must be used by at least one test module; a new guest without a test fails here.
     let sources = [
+        include_str!("faults.rs"),
+        include_str!("escapes.rs"),
         include_str!("run.rs"),
         include_str!("serve.rs"),
         include_str!("up.rs"),

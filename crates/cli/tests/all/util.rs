@@ -152,6 +152,53 @@ impl Server {
         self.request("GET", path, &[], "").await
     }
 
+    /// `GET path`, reading the body frame by frame: `Ok` with the whole body if it ended
+    /// cleanly, `Err` with what arrived before it failed.
+    pub(crate) async fn get_streamed(&self, path: &str) -> (u16, Result<String, String>) {
+        let mut sender = connect(&self.url).await;
+        let request = http::Request::get(path)
+            .header("host", self.url.trim_start_matches("http://"))
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let response = sender
+            .send_request(request)
+            .await
+            .expect("sending the request");
+        let status = response.status().as_u16();
+        let mut body = response.into_body();
+        let mut received = Vec::new();
+        loop {
+            match body.frame().await {
+                None => return (status, Ok(String::from_utf8_lossy(&received).into_owned())),
+                Some(Ok(frame)) => {
+                    received.extend_from_slice(frame.data_ref().map_or(&[][..], |d| d))
+                }
+                Some(Err(_)) => {
+                    return (status, Err(String::from_utf8_lossy(&received).into_owned()))
+                }
+            }
+        }
+    }
+
+    /// `POST path` with a chunked body of `chunks` (no `Content-Length`).
+    pub(crate) async fn post_chunked(&self, path: &str, chunks: &[&str]) -> Response {
+        let mut sender = connect(&self.url).await;
+        let frames: Vec<Result<http_body::Frame<Bytes>, std::convert::Infallible>> = chunks
+            .iter()
+            .map(|c| Ok(http_body::Frame::data(Bytes::from(c.to_string()))))
+            .collect();
+        let body = http_body_util::StreamBody::new(futures::stream::iter(frames));
+        let request = http::Request::post(path)
+            .header("host", self.url.trim_start_matches("http://"))
+            .body(body)
+            .unwrap();
+        let response = sender
+            .send_request(request)
+            .await
+            .expect("sending the request");
+        read_response(response).await.expect("reading the response")
+    }
+
     /// The process, to signal it.
     pub(crate) fn child(&mut self) -> &mut Child {
         &mut self.child
@@ -199,15 +246,21 @@ pub(crate) async fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Response {
-    let authority = base.trim_start_matches("http://").to_string();
-    let stream = tokio::net::TcpStream::connect(&authority)
+    try_request(base, method, path, headers, body)
         .await
-        .expect("connecting to kiln");
-    let (mut sender, connection) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .expect("HTTP handshake");
-    tokio::spawn(connection);
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// Like [`request`], with connection and protocol failures as `Err`.
+pub(crate) async fn try_request(
+    base: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Result<Response, String> {
+    let authority = base.trim_start_matches("http://").to_string();
+    let mut sender = try_connect(base).await?;
     let mut builder = http::Request::builder()
         .method(method)
         .uri(path)
@@ -217,24 +270,58 @@ pub(crate) async fn request(
     }
     let request = builder
         .body(Full::new(Bytes::from(body.to_string())))
-        .unwrap();
+        .map_err(|e| e.to_string())?;
     let response = sender
         .send_request(request)
         .await
-        .expect("sending the request");
+        .map_err(|e| format!("sending the request: {e}"))?;
+    read_response(response).await
+}
+
+/// A new HTTP/1.1 connection to `base` (`http://HOST:PORT`).
+pub(crate) async fn connect<B>(base: &str) -> hyper::client::conn::http1::SendRequest<B>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    try_connect(base).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn try_connect<B>(base: &str) -> Result<hyper::client::conn::http1::SendRequest<B>, String>
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let stream = tokio::net::TcpStream::connect(base.trim_start_matches("http://"))
+        .await
+        .map_err(|e| format!("connecting to kiln: {e}"))?;
+    let (sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|e| format!("HTTP handshake: {e}"))?;
+    tokio::spawn(connection);
+    Ok(sender)
+}
+
+/// Reads `response` whole.
+async fn read_response(
+    response: hyper::Response<hyper::body::Incoming>,
+) -> Result<Response, String> {
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response
         .into_body()
         .collect()
         .await
-        .expect("reading the body")
+        .map_err(|e| format!("reading the body: {e}"))?
         .to_bytes();
-    Response {
+    Ok(Response {
         status,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
-    }
+    })
 }
 
 /// Writes `files` (path, contents) under a new temporary directory.

@@ -3,22 +3,25 @@
 //! ([`p2`]); a 0.3 `handler` (async, as Spin SDK 7 builds them) runs on instances that may take
 //! several requests at once and be reused, as `wasmtime serve` runs them ([`p3`]).
 
+mod body;
 mod p2;
 mod p3;
 
 use std::path::Path;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
-use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
+use crate::fault::{Failure, FailureKind};
 use crate::grants::Grants;
-use crate::store::{wasi_builder, StoreState};
+use crate::instance::{InstanceRecipe, Report};
+use crate::limits::ComponentLimits;
+use crate::metrics::ComponentMetrics;
 use crate::{LoadError, Runtime};
 
 /// A response produced by a guest; its body streams from the still-running instance.
-pub type HttpResponse = hyper::Response<HyperOutgoingBody>;
+pub type HttpResponse = hyper::Response<wasmtime_wasi_http::WasiBody>;
 
 /// An HTTP component ready to serve: compiled, linked and type-checked at load. Cheap to clone.
 #[derive(Clone)]
@@ -27,7 +30,7 @@ pub struct HttpComponent {
 }
 
 struct Inner {
-    id: Arc<str>,
+    recipe: InstanceRecipe,
     handler: Handler,
 }
 
@@ -36,46 +39,24 @@ enum Handler {
     P3(p3::P3Handler),
 }
 
-/// What every instance of one component is made from.
-#[derive(Clone)]
-pub(crate) struct InstanceRecipe {
-    pub(crate) id: Arc<str>,
-    pub(crate) runtime: Runtime,
-    pub(crate) grants: Arc<Grants>,
-}
-
-impl InstanceRecipe {
-    pub(crate) fn new(runtime: &Runtime, id: &str, grants: Grants) -> Self {
-        Self {
-            id: id.into(),
-            runtime: runtime.clone(),
-            grants: Arc::new(grants),
-        }
-    }
-
-    /// A new store for one instance, with the component's grants.
-    pub(crate) fn new_store(&self) -> anyhow::Result<wasmtime::Store<StoreState>> {
-        let wasi = wasi_builder(&self.grants)?.build();
-        Ok(StoreState::new(&self.id, &self.grants, wasi).into_store(self.runtime.engine()))
-    }
-}
-
 impl HttpComponent {
     /// Reads, compiles (or takes from the cache) and pre-links the component at `path`; fails
-    /// if it imports what kiln lacks or exports no HTTP handler.
+    /// if it imports what kiln lacks or exports no HTTP handler. Its instances run with
+    /// `grants`, held to `limits`.
     pub fn load(
         runtime: &Runtime,
         id: &str,
         path: &Path,
         grants: Grants,
+        limits: ComponentLimits,
     ) -> Result<Self, LoadError> {
         let instance_pre = crate::loader::pre_link(runtime, id, path)?;
-        let recipe = InstanceRecipe::new(runtime, id, grants);
+        let recipe = InstanceRecipe::new(runtime, id, grants, limits);
         let handler = match wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre.clone())
         {
-            Ok(pre) => Handler::P3(p3::P3Handler::new(recipe, pre)),
+            Ok(pre) => Handler::P3(p3::P3Handler::new(recipe.clone(), pre)),
             Err(_) => match wasmtime_wasi_http::p2::bindings::ProxyPre::new(instance_pre) {
-                Ok(pre) => Handler::P2(p2::P2Handler::new(recipe, pre)),
+                Ok(pre) => Handler::P2(p2::P2Handler::new(recipe.clone(), pre)),
                 Err(_) => {
                     return Err(LoadError::MissingExport {
                         id: id.to_string(),
@@ -86,31 +67,68 @@ impl HttpComponent {
             },
         };
         Ok(Self {
-            inner: Arc::new(Inner {
-                id: id.into(),
-                handler,
-            }),
+            inner: Arc::new(Inner { recipe, handler }),
         })
     }
 
     /// The component id.
     pub fn id(&self) -> &str {
-        &self.inner.id
+        &self.inner.recipe.id
     }
 
-    /// Serves `request`. The request URI must carry scheme and authority.
-    /// An `Err` means the guest trapped or produced no response.
-    pub async fn handle<B>(&self, request: hyper::Request<B>) -> anyhow::Result<HttpResponse>
+    /// The limits the component runs under.
+    pub fn limits(&self) -> &ComponentLimits {
+        &self.inner.recipe.limits
+    }
+
+    /// The component's metrics, for the trigger to count what it answered.
+    pub fn metrics(&self) -> &ComponentMetrics {
+        &self.inner.recipe.metrics
+    }
+
+    /// Serves `request`, which arrived through `route` (named in logs). The request URI must
+    /// carry scheme and authority. Every failure is logged and counted here; its kind tells
+    /// the status to answer with.
+    pub async fn handle<B>(
+        &self,
+        request: hyper::Request<B>,
+        route: &str,
+    ) -> Result<HttpResponse, Failure>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
-        match &self.inner.handler {
-            Handler::P2(handler) => handler.handle(request).await,
-            Handler::P3(handler) => {
-                let request = request.map(|body| body.map_err(Into::into).boxed_unsync());
-                handler.handle(request).await
+        let recipe = &self.inner.recipe;
+        let report = recipe.report("request", route);
+        let deadline = recipe.limits.deadline();
+        let result = async {
+            let Some(slot) = recipe.limits.acquire_slot().await else {
+                return Err(Failure::msg(
+                    FailureKind::Busy,
+                    format_args!(
+                        "all {} request slots of the component stayed busy (max_concurrent)",
+                        recipe.limits.max_concurrent()
+                    ),
+                ));
+            };
+            let (request, body_too_large) =
+                body::cap_request(request, recipe.limits.max_request_body)?;
+            let response = match &self.inner.handler {
+                Handler::P2(handler) => handler.handle(request, slot, deadline, &report).await,
+                Handler::P3(handler) => handler.handle(request, slot, deadline, &report).await,
+            };
+            if body_too_large.load(Ordering::Relaxed) {
+                // The guest saw a truncated body: whatever it answered, the client sent too much.
+                return Err(body::too_large(recipe.limits.max_request_body));
+            }
+            response
+        }
+        .await;
+        if let Err(failure) = &result {
+            if !failure.reported {
+                report.failure(failure);
             }
         }
+        result
     }
 }

@@ -1,12 +1,16 @@
-//! `wasi:http/incoming-handler@0.2`: a fresh instance for every request.
+//! `wasi:http/incoming-handler@0.2`: a fresh instance for every request, in a task of its own
+//! that may go on writing the body after the response head is sent, and is stopped at the
+//! request's deadline.
 
-use anyhow::Context as _;
-use bytes::Bytes;
+use tokio::sync::{oneshot, OwnedSemaphorePermit};
+use tokio::time::Instant;
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
-use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 
-use super::{HttpResponse, InstanceRecipe};
+use super::body::{declared_length, GuardedBody, InstanceWatch};
+use super::{HttpResponse, InstanceRecipe, Report};
+use crate::fault::{Failure, FailureKind};
 use crate::store::StoreState;
 
 pub(super) struct P2Handler {
@@ -19,38 +23,89 @@ impl P2Handler {
         Self { recipe, pre }
     }
 
-    pub(super) async fn handle<B>(&self, request: hyper::Request<B>) -> anyhow::Result<HttpResponse>
-    where
-        B: http_body::Body<Data = Bytes> + Send + 'static,
-        B::Error: Into<wasmtime_wasi_http::Error>,
-    {
-        let mut store = self.recipe.new_store()?;
-        let (sender, receiver) = tokio::sync::oneshot::channel();
+    /// Runs `request` in a new instance that holds `slot` while it lives and stops at
+    /// `deadline`. The instance reports its own faults.
+    pub(super) async fn handle(
+        &self,
+        request: hyper::Request<WasiBody>,
+        slot: OwnedSemaphorePermit,
+        deadline: Instant,
+        report: &Report,
+    ) -> Result<HttpResponse, Failure> {
+        let guest_error = |e: wasmtime::Error| Failure::from_guest(e);
+        let mut store = self.recipe.new_store().map_err(|e| {
+            Failure::new(FailureKind::GuestError, e.context("creating the instance"))
+        })?;
+        let (sender, receiver) = oneshot::channel();
         let request = store
             .data_mut()
             .http()
-            .new_incoming_request(Scheme::Http, request)?;
-        let outparam = store.data_mut().http().new_response_outparam(sender)?;
+            .new_incoming_request(Scheme::Http, request)
+            .map_err(guest_error)?;
+        let outparam = store
+            .data_mut()
+            .http()
+            .new_response_outparam(sender)
+            .map_err(guest_error)?;
         let pre = self.pre.clone();
-        // The instance runs in its own task: it may keep writing the body after the head is sent.
+        let (outcome_sender, outcome) = oneshot::channel();
+        let instance_report = report.clone();
+        let timeout = self.recipe.limits.timeout;
         let task = tokio::task::spawn(async move {
-            let proxy = pre.instantiate_async(&mut store).await?;
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, request, outparam)
-                .await
+            let run = async {
+                let proxy = pre.instantiate_async(&mut store).await?;
+                proxy
+                    .wasi_http_incoming_handler()
+                    .call_handle(&mut store, request, outparam)
+                    .await
+            };
+            // At the deadline the guest is dropped where it stands: it yields at every epoch tick.
+            let result = match tokio::time::timeout_at(deadline, run).await {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(instance_report.reported(Failure::from_guest(e))),
+                Err(_) => Err(instance_report.reported(Failure::msg(
+                    FailureKind::Timeout,
+                    format_args!("the guest ran past its timeout of {timeout:?} and was stopped"),
+                ))),
+            };
+            drop(slot);
+            let _ = outcome_sender.send(result);
         });
+        let watch = InstanceWatch {
+            outcome,
+            abort: task.abort_handle(),
+        };
+        let limit = self.recipe.limits.max_response_body;
         match receiver.await {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(code)) => Err(anyhow::anyhow!(
-                "the guest answered with an error: {code:?}"
+            Ok(Ok(response)) => {
+                if declared_length(response.headers()).is_some_and(|length| length > limit) {
+                    task.abort();
+                    return Err(Failure::msg(
+                        FailureKind::ResponseTooLarge,
+                        format_args!("the guest declared a response body of more than the component's limit of {limit} bytes (max_response_body)"),
+                    ));
+                }
+                Ok(GuardedBody::for_instance(
+                    response,
+                    limit,
+                    watch,
+                    report.clone(),
+                ))
+            }
+            Ok(Err(code)) => Err(Failure::msg(
+                FailureKind::GuestError,
+                format_args!("the guest answered with an error: {code:?}"),
             )),
-            Err(_) => match task.await {
-                Ok(Ok(())) => Err(anyhow::anyhow!(
-                    "the guest returned without setting a response"
+            Err(_) => match watch.outcome.await {
+                Ok(Err(failure)) => Err(failure),
+                Ok(Ok(())) => Err(Failure::msg(
+                    FailureKind::GuestError,
+                    "the guest returned without setting a response",
                 )),
-                Ok(Err(trap)) => Err(anyhow::Error::from(trap)).context("the guest trapped"),
-                Err(join) => Err(anyhow::anyhow!("the guest task failed: {join}")),
+                Err(_) => Err(Failure::msg(
+                    FailureKind::GuestError,
+                    "the instance's task ended without an outcome",
+                )),
             },
         }
     }

@@ -1,13 +1,14 @@
 //! `wasi:http/handler@0.3`: requests go to wasmtime's `ProxyHandler`, which runs each instance
 //! as a worker that may take several requests at once and be reused for later ones. An
-//! instance is dropped after [`MAX_REUSE`] requests or [`IDLE_TIMEOUT`] without work.
+//! instance is dropped after [`MAX_REUSE`] requests, [`IDLE_TIMEOUT`] without work, or when
+//! its requests run past the component's timeout.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use anyhow::Context as _;
+use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::GuestTaskId;
 use wasmtime::{Store, StoreContextMut};
 use wasmtime_wasi_http::handler::{
@@ -16,7 +17,9 @@ use wasmtime_wasi_http::handler::{
 use wasmtime_wasi_http::p3::bindings::ServicePre;
 use wasmtime_wasi_http::WasiHttpView;
 
-use super::{HttpResponse, InstanceRecipe};
+use super::body::{declared_length, GuardedBody};
+use super::{HttpResponse, InstanceRecipe, Report};
+use crate::fault::{Failure, FailureKind};
 use crate::store::StoreState;
 
 /// Requests one instance serves before it is replaced.
@@ -28,25 +31,61 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub(super) struct P3Handler {
     handler: ProxyHandler<Instances>,
+    recipe: InstanceRecipe,
 }
 
 impl P3Handler {
     pub(super) fn new(recipe: InstanceRecipe, pre: ServicePre<StoreState>) -> Self {
         Self {
             handler: ProxyHandler::new(Instances {
-                recipe,
+                recipe: recipe.clone(),
                 pre: handler::ProxyPre::P3(pre),
             }),
+            recipe,
         }
     }
 
-    pub(super) async fn handle(&self, request: handler::Request) -> anyhow::Result<HttpResponse> {
-        self.handler
-            .handle((), request)
-            .await
-            .map_err(anyhow::Error::from)
-            .context("the guest failed to answer")
+    /// Hands `request` to a worker; `slot` is held until the response body is sent, which
+    /// must happen by `deadline`.
+    pub(super) async fn handle(
+        &self,
+        request: handler::Request,
+        slot: OwnedSemaphorePermit,
+        deadline: tokio::time::Instant,
+        report: &Report,
+    ) -> Result<HttpResponse, Failure> {
+        let timeout = self.recipe.limits.timeout;
+        let response =
+            match tokio::time::timeout_at(deadline, self.handler.handle((), request)).await {
+                Ok(Ok(response)) => response,
+                Ok(Err(e)) if e.downcast_ref::<handler::ExpirationError>().is_some() => {
+                    return Err(timed_out(timeout))
+                }
+                Ok(Err(e)) => return Err(Failure::from_guest(e)),
+                Err(_) => return Err(timed_out(timeout)),
+            };
+        let limit = self.recipe.limits.max_response_body;
+        if declared_length(response.headers()).is_some_and(|length| length > limit) {
+            return Err(Failure::msg(
+                FailureKind::ResponseTooLarge,
+                format_args!("the guest declared a response body of more than the component's limit of {limit} bytes (max_response_body)"),
+            ));
+        }
+        Ok(GuardedBody::for_shared(
+            response,
+            limit,
+            deadline,
+            slot,
+            report.clone(),
+        ))
     }
+}
+
+fn timed_out(timeout: Duration) -> Failure {
+    Failure::msg(
+        FailureKind::Timeout,
+        format_args!("the guest did not answer within its timeout of {timeout:?}"),
+    )
 }
 
 /// Makes instances for the handler's workers.
@@ -73,10 +112,12 @@ impl HandlerState for Instances {
             proxy,
             view: WasiHttpView::http,
             expiration: Expiration {
-                sleep: Box::pin(tokio::time::sleep(Duration::MAX)),
+                sleep: Box::pin(tokio::time::sleep(Duration::from_secs(3600))),
+                timeout: self.recipe.limits.timeout,
             },
             state: Worker {
                 component_id: self.recipe.id.clone(),
+                timeout: self.recipe.limits.timeout,
             },
         })
     }
@@ -85,6 +126,7 @@ impl HandlerState for Instances {
 /// How many requests a worker takes, and what happens when it ends.
 struct Worker {
     component_id: std::sync::Arc<str>,
+    timeout: Duration,
 }
 
 impl WorkerState for Worker {
@@ -107,8 +149,8 @@ impl WorkerState for Worker {
         _data: (),
         _task: GuestTaskId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync>> {
-        // No per-request deadline yet: the request runs until it answers.
-        Box::pin(std::future::pending())
+        // A request that has not answered by then expires; the worker takes no more.
+        Box::pin(tokio::time::sleep(self.timeout))
     }
 
     fn drop(&self, store: Store<StoreState>, result: wasmtime::Result<()>) {
@@ -119,9 +161,11 @@ impl WorkerState for Worker {
     }
 }
 
-/// Ends an instance that has been idle for [`IDLE_TIMEOUT`].
+/// Ends an instance that has been idle for [`IDLE_TIMEOUT`], or whose newest request has run
+/// past the component's timeout (so all of them have).
 struct Expiration {
     sleep: Pin<Box<tokio::time::Sleep>>,
+    timeout: Duration,
 }
 
 impl WorkerExpiration for Expiration {
@@ -131,11 +175,14 @@ impl WorkerExpiration for Expiration {
         status: WorkerStatus,
         start: Instant,
     ) -> Poll<()> {
-        if status != WorkerStatus::Idle {
-            return Poll::Pending;
-        }
+        let after = match status {
+            WorkerStatus::Idle => IDLE_TIMEOUT,
+            WorkerStatus::Requests | WorkerStatus::PostReturn => self.timeout,
+        };
         let me = self.get_mut();
-        let deadline = tokio::time::Instant::from_std(start + IDLE_TIMEOUT);
+        let deadline = tokio::time::Instant::from_std(start)
+            .checked_add(after)
+            .unwrap_or_else(|| me.sleep.deadline());
         if me.sleep.deadline() != deadline {
             me.sleep.as_mut().reset(deadline);
         }

@@ -3,13 +3,13 @@
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Request, Response, StatusCode, Uri};
 use http_body_util::{BodyExt, Full};
-use kiln_runtime::{HttpComponent, LoadedApp, LocalHttp, LocalResponse};
-use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use kiln_runtime::{FailureKind, HttpComponent, LoadedApp, LocalHttp, LocalResponse};
 use wasmtime_wasi_http::WasiBody;
 
 use super::headers::set_spin_headers;
@@ -59,12 +59,9 @@ impl RequestHandler {
         &self.router
     }
 
-    /// Handles one request from `client`. Never fails: errors become 404 or 500 responses.
-    pub async fn handle<B>(
-        &self,
-        mut request: Request<B>,
-        client: SocketAddr,
-    ) -> Response<HyperOutgoingBody>
+    /// Handles one request from `client`. Never fails: errors become 404, 413, 500, 503 or
+    /// 504 responses.
+    pub async fn handle<B>(&self, mut request: Request<B>, client: SocketAddr) -> Response<WasiBody>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
@@ -80,13 +77,16 @@ impl RequestHandler {
         if self.spin_headers {
             set_spin_headers(request.headers_mut(), &full_url, &route, client);
         }
-        match component.handle(request).await {
+        let started = Instant::now();
+        // The component logs and counts its failures; here they only become a status.
+        let response = match component.handle(request, &route.raw_route).await {
             Ok(response) => response,
-            Err(e) => {
-                tracing::error!(component_id = %route.component_id, route = %route.raw_route, "request failed: {e:#}");
-                plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
-            }
-        }
+            Err(failure) => failure_response(failure.kind),
+        };
+        component
+            .metrics()
+            .record_request(response.status().as_u16(), started.elapsed());
+        response
     }
 }
 
@@ -138,8 +138,23 @@ fn absolute_uri<B>(request: &mut Request<B>) -> String {
     request.uri().to_string()
 }
 
+/// What a client gets when its request failed with `kind`.
+fn failure_response(kind: FailureKind) -> Response<WasiBody> {
+    match kind {
+        FailureKind::Busy => plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable\n"),
+        FailureKind::RequestTooLarge => plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large\n"),
+        FailureKind::Timeout => plain(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout\n"),
+        FailureKind::MemoryLimit
+        | FailureKind::ResponseTooLarge
+        | FailureKind::Trap
+        | FailureKind::GuestError => {
+            plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
+        }
+    }
+}
+
 /// A short plain-text response made by kiln itself.
-pub(crate) fn plain(status: StatusCode, body: &'static str) -> Response<HyperOutgoingBody> {
+pub(crate) fn plain(status: StatusCode, body: &'static str) -> Response<WasiBody> {
     let mut response = Response::new(
         Full::new(Bytes::from_static(body.as_bytes()))
             .map_err(|never| match never {})

@@ -1,0 +1,91 @@
+//! [`InstanceRecipe`]: what every instance of one component is made from (its grants, its
+//! limits, its metrics), and [`Report`], the one place a failed request or message is logged
+//! and counted.
+
+use std::sync::Arc;
+
+use wasmtime::Store;
+
+use crate::fault::{Failure, FailureKind};
+use crate::grants::Grants;
+use crate::limits::ComponentLimits;
+use crate::metrics::ComponentMetrics;
+use crate::store::{wasi_builder, StoreState};
+use crate::Runtime;
+
+/// Everything a component's instances share. Built once per component at load.
+#[derive(Clone)]
+pub(crate) struct InstanceRecipe {
+    pub(crate) id: Arc<str>,
+    pub(crate) runtime: Runtime,
+    pub(crate) grants: Arc<Grants>,
+    pub(crate) limits: Arc<ComponentLimits>,
+    pub(crate) metrics: ComponentMetrics,
+}
+
+impl InstanceRecipe {
+    pub(crate) fn new(
+        runtime: &Runtime,
+        id: &str,
+        grants: Grants,
+        limits: ComponentLimits,
+    ) -> Self {
+        let id: Arc<str> = id.into();
+        Self {
+            metrics: runtime.metrics().for_component(&id),
+            id,
+            runtime: runtime.clone(),
+            grants: Arc::new(grants),
+            limits: Arc::new(limits),
+        }
+    }
+
+    /// A new store for one instance, with the component's grants and limits.
+    pub(crate) fn new_store(&self) -> anyhow::Result<Store<StoreState>> {
+        let wasi = wasi_builder(&self.grants)?.build();
+        let state = StoreState::new(&self.id, &self.grants, wasi, &self.limits, &self.metrics);
+        Ok(state.into_store(self.runtime.engine()))
+    }
+
+    /// Reports failures of the `work` ("request", "Redis message") that `trigger` (a route,
+    /// a channel) gave this component.
+    pub(crate) fn report(&self, work: &'static str, trigger: &str) -> Report {
+        Report {
+            work,
+            component_id: self.id.clone(),
+            trigger: trigger.into(),
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+/// Logs and counts the failures of one request or message.
+#[derive(Clone)]
+pub(crate) struct Report {
+    work: &'static str,
+    component_id: Arc<str>,
+    trigger: Arc<str>,
+    metrics: ComponentMetrics,
+}
+
+impl Report {
+    /// Logs and counts `failure`, and marks it so nobody reports it again.
+    pub(crate) fn reported(&self, mut failure: Failure) -> Failure {
+        self.failure(&failure);
+        failure.reported = true;
+        failure
+    }
+
+    /// Logs `failure` with the component id, route and reason, and counts it.
+    pub(crate) fn failure(&self, failure: &Failure) {
+        self.metrics.record_failure(failure.kind);
+        let (id, route, reason) = (&self.component_id, &self.trigger, failure.kind);
+        let (work, summary) = (self.work, failure.summary());
+        if failure.kind == FailureKind::Busy {
+            tracing::warn!(component_id = %id, route = %route, reason = %reason, "{work} refused: {summary}");
+        } else {
+            tracing::error!(component_id = %id, route = %route, reason = %reason, "{work} failed: {summary}");
+            tracing::debug!(component_id = %id, "{work} failure in full: {:?}", failure.error);
+        }
+    }
+}
