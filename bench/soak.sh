@@ -33,7 +33,7 @@ source = "$GUESTS/http_hello.wasm"
 [component.faults]
 source = "$GUESTS/http_faults.wasm"
 [component.faults.tool.kiln.limits]
-timeout = "1s"
+timeout = "200ms"
 max_memory = "32 MiB"
 max_response_body = "1 MiB"
 TOML

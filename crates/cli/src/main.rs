@@ -24,6 +24,12 @@ enum LogFormat {
 }
 
 fn main() {
+    // Errors inside the runtime (some made on every request, as a store is dropped) would each
+    // capture a stack trace when RUST_BACKTRACE is set; kiln's errors carry their context
+    // instead. Panics still print backtraces as RUST_BACKTRACE asks.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     let cli = Cli::parse();
     init_logging(cli.log_format);
     let runtime = match tokio::runtime::Runtime::new() {

@@ -13,7 +13,6 @@
 //! | `/slow-body` | sends the head and a first chunk, then never finishes the body |
 //! | `/huge-body` | writes an endless body |
 //! | `/sleep?ms=N` | waits N milliseconds (without spinning), then 200 `slept` |
-//! | `/touch?kib=N` | writes to N KiB of fresh memory, then 200 with their sum |
 
 use std::hint::black_box;
 
@@ -74,11 +73,6 @@ impl wasi::exports::http::incoming_handler::Guest for Faults {
                 let ms = number("ms");
                 wasi::clocks::monotonic_clock::subscribe_duration(ms * 1_000_000).block();
                 respond(out, "slept");
-            }
-            "/touch" => {
-                let bytes = vec![1u8; (number("kib") * 1024) as usize];
-                let sum: u64 = black_box(&bytes).iter().map(|b| u64::from(*b)).sum();
-                respond(out, &sum.to_string());
             }
             _ => respond(out, "ok"),
         }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
-use kiln_test_guests::{HTTP_FAULTS, HTTP_HELLO};
+use kiln_test_guests::{HTTP_FAULTS, HTTP_HELLO, HTTP_WORK};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -95,13 +95,17 @@ async fn idle_connections_are_bounded_and_then_closed() {
 
 #[tokio::test]
 async fn keep_alive_and_pipelining_serve_every_request_in_order() {
-    let server = Server::start(&["serve", HTTP_FAULTS]);
-    let pipelined = "GET /touch?kib=1 HTTP/1.1\r\nhost: x\r\n\r\nGET /ok HTTP/1.1\r\nhost: x\r\n\r\nGET /touch?kib=2 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+    let server = Server::start(&["serve", HTTP_WORK]);
+    let pipelined = "GET /touch?kib=1 HTTP/1.1\r\nhost: x\r\n\r\nGET /hello HTTP/1.1\r\nhost: x\r\n\r\nGET /touch?kib=2 HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
     let answer = exchange(&server, pipelined.as_bytes()).await;
     assert_eq!(answer.matches("HTTP/1.1 200 OK").count(), 3, "{answer}");
     // Chunked bodies: each is a chunk-size line, then the chunk.
     let position = |body: &str| answer.find(&format!("\r\n{body}\r\n")).expect(&answer);
-    let (first, second, third) = (position("1024"), position("ok"), position("2048"));
+    let (first, second, third) = (
+        position("1024"),
+        position("Hello, kiln!\n"),
+        position("2048"),
+    );
     assert!(first < second && second < third, "{answer}");
 }
 

@@ -22,7 +22,10 @@ mod wasi_keyvalue;
 fn every_guest_has_a_test() {
     // Each guest must be used by at least one test module; a new guest without a test fails here.
     let sources = [
+        include_str!("clients.rs"),
+        include_str!("durability.rs"),
         include_str!("faults.rs"),
+        include_str!("observability.rs"),
         include_str!("escapes.rs"),
         include_str!("run.rs"),
         include_str!("serve.rs"),

@@ -259,6 +259,17 @@ fn a_core_module_is_refused() {
 }
 
 #[test]
+fn a_truncated_component_is_refused_with_its_id() {
+    let dir = app_dir(&[]);
+    let truncated = dir.path().join("truncated.wasm");
+    let wasm = std::fs::read(HTTP_HELLO).unwrap();
+    std::fs::write(&truncated, &wasm[..wasm.len() / 2]).unwrap();
+    let stderr = up_error(&[("spin.toml", &one_component(path_str(&truncated)))]);
+    assert!(stderr.contains("component \"web\""), "{stderr}");
+    assert!(stderr.contains("truncated.wasm"), "{stderr}");
+}
+
+#[test]
 fn an_import_kiln_lacks_is_named() {
     let dir = app_dir(&[]);
     let component = dir.path().join("imports.wasm");

@@ -1,0 +1,64 @@
+"""Process start to first 200 for kiln up (warm and cold compile cache), wasmtime serve (warm
+and cold) and the native server; the median of five starts each, polling every millisecond.
+Usage: startup.py KILN APP_DIR WASM NATIVE."""
+
+import http.client
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+kiln, app, wasm, native = sys.argv[1:5]
+PORT = 8320
+
+
+def start_to_200(command, env=None):
+    begin = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=1)
+                conn.request("GET", "/")
+                if conn.getresponse().status == 200:
+                    return (time.perf_counter() - begin) * 1000
+            except OSError:
+                time.sleep(0.001)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def median_of(label, make_command, cold):
+    times = []
+    for _ in range(5):
+        cache = tempfile.mkdtemp()
+        env = dict(os.environ, KILN_CACHE_DIR=cache)
+        command = make_command(cache)
+        if not cold:
+            start_to_200(command, env)  # fills the cache
+        times.append(start_to_200(command, env))
+        shutil.rmtree(cache, ignore_errors=True)
+    times.sort()
+    print(f"{label:<34} median {statistics.median(times):6.1f} ms  (runs: {', '.join(f'{t:.1f}' for t in times)})")
+
+
+listen = f"127.0.0.1:{PORT}"
+kiln_up = lambda cache: [kiln, "up", "-f", app, "--listen", listen]
+
+
+def wasmtime_serve(cache):
+    config = os.path.join(cache, "wasmtime-cache.toml")
+    with open(config, "w") as f:
+        f.write(f'[cache]\ndirectory = "{cache}"\n')
+    return ["wasmtime", "serve", "-S", "cli=y", "-C", f"cache-config={config}", "--addr", listen, wasm]
+
+
+median_of("kiln up, warm cache", kiln_up, cold=False)
+median_of("kiln up, cold cache", kiln_up, cold=True)
+median_of("wasmtime serve, warm cache", wasmtime_serve, cold=False)
+median_of("wasmtime serve, cold cache", wasmtime_serve, cold=True)
+median_of("native hyper", lambda cache: [native, listen], cold=True)
