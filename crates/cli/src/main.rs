@@ -5,6 +5,11 @@ mod signals;
 
 use clap::Parser;
 
+// Every request allocates and frees a store's worth of small objects; mimalloc does that with
+// thread-local free lists where glibc's allocator takes locks and consolidates.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Run WebAssembly components as serverless apps.
 #[derive(Parser)]
 #[command(name = "kiln", version, about)]
