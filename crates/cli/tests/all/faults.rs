@@ -19,7 +19,7 @@ fn faults_app() -> tempfile::TempDir {
 name = "faults"
 
 [application.tool.kiln.limits]
-timeout = "1s"
+timeout = "20s"
 
 [[trigger.http]]
 route = "/..."
@@ -37,6 +37,7 @@ component = "echo"
 source = "{HTTP_FAULTS}"
 
 [component.faults.tool.kiln.limits]
+timeout = "1s"
 max_memory = "32 MiB"
 max_response_body = "1 MiB"
 max_concurrent = 4
@@ -172,11 +173,11 @@ async fn request_bodies_over_the_limit_get_413() {
 async fn requests_past_max_concurrent_wait_then_get_503() {
     let dir = faults_app();
     let server = Server::start(&["up", "-f", path_str(dir.path())]);
-    // Four slots: four sleepers take them all (the timeout is 1 s, so they sleep 900 ms).
+    // Four slots: four sleepers take them all (the timeout is 1 s, so they sleep 600 ms).
     let sleepers: Vec<_> = (0..4)
         .map(|_| {
             let url = server.url.clone();
-            tokio::spawn(async move { request(&url, "GET", "/sleep?ms=900", &[], "").await })
+            tokio::spawn(async move { request(&url, "GET", "/sleep?ms=600", &[], "").await })
         })
         .collect();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
