@@ -25,7 +25,8 @@ const QUEUE_WAIT: Duration = Duration::from_secs(1);
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 /// The limits one component runs under, every one set.
-#[derive(Debug, Clone)]
+// Not `Clone`: a copy would share the request slots of the component it came from.
+#[derive(Debug)]
 pub struct ComponentLimits {
     /// Most linear memory an instance may hold, all its memories together, in bytes.
     pub max_memory: usize,
