@@ -346,6 +346,7 @@ fn triggers(
             match kind.as_str() {
                 "http" => http.push(http_trigger(
                     doc,
+                    raw,
                     trigger,
                     index,
                     keys,
@@ -354,7 +355,7 @@ fn triggers(
                 )?),
                 "redis" => {
                     let component =
-                        trigger_component(doc, trigger, index, &keys, app_variables, components)?;
+                        trigger_component(doc, raw, trigger, index, &keys, app_variables, components)?;
                     redis.push(redis_trigger(doc, raw, trigger, component, keys)?);
                 }
                 _ => {
@@ -406,6 +407,7 @@ fn redis_trigger(
 
 fn http_trigger(
     doc: &mut Doc<'_>,
+    raw: &RawManifest,
     trigger: &RawTrigger,
     index: usize,
     keys: Vec<Key>,
@@ -420,7 +422,7 @@ fn http_trigger(
             "`components` on a trigger is not supported: use `component`",
         ));
     }
-    let component = trigger_component(doc, trigger, index, &keys, app_variables, components)?;
+    let component = trigger_component(doc, raw, trigger, index, &keys, app_variables, components)?;
     let route = match config.route {
         Some(RawRoute::Path(path)) => HttpRoute::Path(path),
         Some(RawRoute::Private { private: true }) => HttpRoute::Private,
@@ -459,6 +461,7 @@ fn http_trigger(
 /// The id of the component a trigger calls; an inline component is added to `components`.
 fn trigger_component(
     doc: &mut Doc<'_>,
+    raw: &RawManifest,
     trigger: &RawTrigger,
     index: usize,
     keys: &[Key],
@@ -468,7 +471,10 @@ fn trigger_component(
     let at = child(keys, &["component"]);
     match &trigger.component {
         Some(toml::Value::String(id)) => {
-            if !components.iter().any(|c| &c.id == id) {
+            // Ids defined in [component.*] first: a lookup, not a scan, for apps of thousands.
+            let defined =
+                raw.components.contains_key(id.as_str()) || components.iter().any(|c| &c.id == id);
+            if !defined {
                 return Err(doc.error(
                     at,
                     format!("trigger refers to component \"{id}\", which is not defined: add [component.{id}]"),

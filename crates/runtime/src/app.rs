@@ -79,12 +79,14 @@ impl LoadedApp {
         options: &AppOptions,
     ) -> Result<Self, LoadError> {
         let capabilities = AppCapabilities::configure(&spec, options).await?;
+        let by_id: HashMap<&str, &ComponentSpec> =
+            spec.components.iter().map(|c| (c.id.as_str(), c)).collect();
         let mut components = HashMap::new();
         for trigger in &spec.http_triggers {
             if components.contains_key(&trigger.component) {
                 continue;
             }
-            let Some(component) = spec.component(&trigger.component) else {
+            let Some(component) = by_id.get(trigger.component.as_str()) else {
                 continue; // the manifest crate guarantees this exists
             };
             let grants = capabilities.grants_for(component, options)?;
@@ -96,7 +98,7 @@ impl LoadedApp {
         let mut message_handlers = HashMap::new();
         let mut redis_triggers = Vec::new();
         for trigger in &spec.redis_triggers {
-            let Some(component) = spec.component(&trigger.component) else {
+            let Some(component) = by_id.get(trigger.component.as_str()) else {
                 continue; // the manifest crate guarantees this exists
             };
             if !message_handlers.contains_key(&component.id) {

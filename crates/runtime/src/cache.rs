@@ -57,39 +57,48 @@ impl CompileCache {
         }
     }
 
-    fn path_for(&self, wasm: &[u8]) -> PathBuf {
+    /// Where the compiled form of the Wasm file `wasm` is kept.
+    pub(crate) fn path_for(&self, wasm: &[u8]) -> PathBuf {
         let digest = Sha256::digest(wasm);
         let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
         self.dir.join(format!("{hex}-{}.cwasm", self.engine_tag))
     }
 
     /// The compiled form of the Wasm file `key`: from the cache when present, else made by
-    /// `build` and stored. A cache that cannot be read or written only costs a compilation.
+    /// `build` and stored; with the cache entry's path when it is on disk. A cache that cannot
+    /// be read or written only costs a compilation.
     pub(crate) fn load_or_build<T: Compiled>(
         &self,
         engine: &Engine,
         key: &[u8],
         build: impl FnOnce() -> anyhow::Result<T>,
-    ) -> anyhow::Result<T> {
+    ) -> anyhow::Result<(T, Option<PathBuf>)> {
         let path = self.path_for(key);
         if path.is_file() {
-            // SAFETY: the file was written by `Compiled::serialize` under this engine
-            // configuration (the engine tag is part of its name), in a directory only kiln writes.
-            match unsafe { T::deserialize_file(engine, &path) } {
-                Ok(compiled) => {
-                    tracing::debug!("loaded from the compile cache: {}", path.display());
-                    return Ok(compiled);
-                }
+            match load(engine, &path) {
+                Ok(compiled) => return Ok((compiled, Some(path))),
                 Err(e) => tracing::warn!("ignoring unreadable cache entry {}: {e}", path.display()),
             }
         }
         let compiled = build()?;
         tracing::debug!("compiled, caching as {}", path.display());
-        if let Err(e) = store(&path, &compiled) {
-            tracing::warn!("cannot write compile cache {}: {e:#}", path.display());
+        match store(&path, &compiled) {
+            Ok(()) => Ok((compiled, Some(path))),
+            Err(e) => {
+                tracing::warn!("cannot write compile cache {}: {e:#}", path.display());
+                Ok((compiled, None))
+            }
         }
-        Ok(compiled)
     }
+}
+
+/// The compiled form kept at `path`, a cache entry this engine wrote.
+pub(crate) fn load<T: Compiled>(engine: &Engine, path: &Path) -> wasmtime::Result<T> {
+    // SAFETY: cache entries are written by `Compiled::serialize` under this engine's
+    // configuration (the engine tag is part of their names), in a directory only kiln writes.
+    let compiled = unsafe { T::deserialize_file(engine, path) }?;
+    tracing::debug!("loaded from the compile cache: {}", path.display());
+    Ok(compiled)
 }
 
 /// Writes atomically: a reader never sees a half-written file.

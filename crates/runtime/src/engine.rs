@@ -11,6 +11,7 @@ use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAlloc
 
 use crate::cache::CompileCache;
 use crate::metrics::Metrics;
+use crate::residency::Residency;
 use crate::store::StoreState;
 
 /// How often the epoch advances. A running guest yields to the async executor at each tick, so
@@ -26,7 +27,13 @@ pub struct RuntimeOptions {
     pub pooling: bool,
     /// Most component instances alive at once, when pooling.
     pub max_instances: u32,
+    /// Most HTTP components kept loaded at once; past it the least recently used are
+    /// unloaded and load again from the compile cache on their next request.
+    pub max_loaded_components: usize,
 }
+
+/// The default of [`RuntimeOptions::max_loaded_components`].
+pub const DEFAULT_MAX_LOADED_COMPONENTS: usize = 1000;
 
 impl Default for RuntimeOptions {
     fn default() -> Self {
@@ -34,6 +41,7 @@ impl Default for RuntimeOptions {
             cache_dir: default_cache_dir(),
             pooling: true,
             max_instances: 1000,
+            max_loaded_components: DEFAULT_MAX_LOADED_COMPONENTS,
         }
     }
 }
@@ -60,6 +68,7 @@ struct Inner {
     cache: Option<CompileCache>,
     linker: Linker<StoreState>,
     metrics: Arc<Metrics>,
+    residency: Residency,
 }
 
 impl Runtime {
@@ -79,6 +88,7 @@ impl Runtime {
                 cache,
                 linker,
                 metrics: Arc::default(),
+                residency: Residency::new(options.max_loaded_components),
             }),
         })
     }
@@ -95,7 +105,8 @@ impl Runtime {
 
     /// The Prometheus text exposition of the runtime's metrics.
     pub fn render_metrics(&self) -> String {
-        self.inner.metrics.render(&self.inner.engine)
+        let loaded = self.inner.residency.loaded();
+        self.inner.metrics.render(&self.inner.engine, loaded)
     }
 
     pub(crate) fn linker(&self) -> &Linker<StoreState> {
@@ -104,6 +115,15 @@ impl Runtime {
 
     pub(crate) fn cache(&self) -> Option<&CompileCache> {
         self.inner.cache.as_ref()
+    }
+
+    pub(crate) fn residency(&self) -> &Residency {
+        &self.inner.residency
+    }
+
+    /// How many HTTP components are loaded (the rest load on their next request).
+    pub fn loaded_components(&self) -> usize {
+        self.inner.residency.loaded()
     }
 }
 

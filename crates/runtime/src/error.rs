@@ -81,4 +81,18 @@ pub enum LoadError {
         /// The I/O error.
         reason: anyhow::Error,
     },
+    /// The source changed on disk after kiln loaded it, and its compiled form is gone.
+    #[error("component \"{id}\": {} changed after kiln started and its compiled form is no longer in the compile cache: restart kiln to serve the new version", path.display())]
+    Changed {
+        /// Component id.
+        id: String,
+        /// The source path.
+        path: PathBuf,
+    },
+    /// The component has no compile cache entry to load again from.
+    #[error("component \"{id}\" has no compile cache entry")]
+    NotCached {
+        /// Component id.
+        id: String,
+    },
 }

@@ -23,11 +23,13 @@ pub enum FailureKind {
     Trap,
     /// The guest returned without an answer, or answered with an error (500).
     GuestError,
+    /// The component was unloaded and could not be loaded again (500).
+    LoadFailed,
 }
 
 impl FailureKind {
     /// Every kind, in a fixed order (for metrics).
-    pub const ALL: [FailureKind; 7] = [
+    pub const ALL: [FailureKind; 8] = [
         FailureKind::Busy,
         FailureKind::RequestTooLarge,
         FailureKind::Timeout,
@@ -35,6 +37,7 @@ impl FailureKind {
         FailureKind::ResponseTooLarge,
         FailureKind::Trap,
         FailureKind::GuestError,
+        FailureKind::LoadFailed,
     ];
 
     /// The HTTP status a client gets for it.
@@ -46,7 +49,8 @@ impl FailureKind {
             FailureKind::MemoryLimit
             | FailureKind::ResponseTooLarge
             | FailureKind::Trap
-            | FailureKind::GuestError => 500,
+            | FailureKind::GuestError
+            | FailureKind::LoadFailed => 500,
         }
     }
 
@@ -60,12 +64,16 @@ impl FailureKind {
             FailureKind::ResponseTooLarge => "response_too_large",
             FailureKind::Trap => "trap",
             FailureKind::GuestError => "guest_error",
+            FailureKind::LoadFailed => "load_failed",
         }
     }
 
     /// Whether the guest instance caused it (as opposed to the client or the load).
     pub fn is_guest_fault(self) -> bool {
-        !matches!(self, FailureKind::Busy | FailureKind::RequestTooLarge)
+        !matches!(
+            self,
+            FailureKind::Busy | FailureKind::RequestTooLarge | FailureKind::LoadFailed
+        )
     }
 }
 

@@ -3,9 +3,9 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -16,7 +16,8 @@ use wasmtime_wasi::p2::{OutputStream, Pollable, StreamError, StreamResult};
 /// Most bytes a guest may hand over in one write.
 const MAX_WRITE: usize = 64 << 10;
 
-/// A component's two output log files, opened once at load.
+/// A component's two output log files, opened when the guest first writes to them (an app of
+/// thousands of components holds no files for those that never write).
 #[derive(Clone)]
 pub struct GuestLogs {
     pub(crate) stdout: GuestOutput,
@@ -24,25 +25,24 @@ pub struct GuestLogs {
 }
 
 impl GuestLogs {
-    /// Opens (creating) `dir/<component_id>_stdout.txt` and `_stderr.txt` for appending.
+    /// Logs to `dir/<component_id>_stdout.txt` and `_stderr.txt`, appended to. Creates both
+    /// files now (as Spin does), but holds neither open until the guest writes.
     pub fn open(dir: &Path, component_id: &str) -> io::Result<Self> {
         std::fs::create_dir_all(dir)?;
-        let open = |stream: &str| {
-            OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(dir.join(format!("{component_id}_{stream}.txt")))
-                .map(Arc::new)
+        let output = |stream: &str, echo| -> io::Result<GuestOutput> {
+            let path = dir.join(format!("{component_id}_{stream}.txt"));
+            LogFile::open(&path)?;
+            Ok(GuestOutput {
+                file: Arc::new(LogFile {
+                    path,
+                    file: OnceLock::new(),
+                }),
+                echo,
+            })
         };
         Ok(Self {
-            stdout: GuestOutput {
-                file: open("stdout")?,
-                echo: Echo::Stdout,
-            },
-            stderr: GuestOutput {
-                file: open("stderr")?,
-                echo: Echo::Stderr,
-            },
+            stdout: output("stdout", Echo::Stdout)?,
+            stderr: output("stderr", Echo::Stderr)?,
         })
     }
 }
@@ -56,13 +56,35 @@ enum Echo {
 /// One guest output stream: its log file, then kiln's own stream.
 #[derive(Clone)]
 pub(crate) struct GuestOutput {
-    file: Arc<File>,
+    file: Arc<LogFile>,
     echo: Echo,
+}
+
+/// A log file, opened for appending on first use.
+struct LogFile {
+    path: PathBuf,
+    file: OnceLock<File>,
+}
+
+impl LogFile {
+    fn open(path: &Path) -> io::Result<File> {
+        OpenOptions::new().create(true).append(true).open(path)
+    }
+
+    fn get(&self) -> io::Result<&File> {
+        if let Some(file) = self.file.get() {
+            return Ok(file);
+        }
+        let opened = Self::open(&self.path)?;
+        // Two first writes at once: one file is kept, the other closed.
+        Ok(self.file.get_or_init(|| opened))
+    }
 }
 
 impl GuestOutput {
     fn write_all(&self, bytes: &[u8]) -> io::Result<()> {
-        (&*self.file).write_all(bytes)?;
+        let mut file = self.file.get()?;
+        file.write_all(bytes)?;
         // kiln's own stream may be closed (a daemon); the log file is what must not fail.
         let _ = match self.echo {
             Echo::Stdout => io::stdout().lock().write_all(bytes),

@@ -49,11 +49,11 @@ impl InstanceRecipe {
 
     /// Reports failures of the `work` ("request", "Redis message") that `trigger` (a route,
     /// a channel) gave this component.
-    pub(crate) fn report(&self, work: &'static str, trigger: &str) -> Report {
+    pub(crate) fn report(&self, work: &'static str, trigger: &Arc<str>) -> Report {
         Report {
             work,
             component_id: self.id.clone(),
-            trigger: trigger.into(),
+            trigger: trigger.clone(),
             metrics: self.metrics.clone(),
         }
     }

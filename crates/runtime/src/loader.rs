@@ -1,6 +1,6 @@
 //! Reading a Wasm file and compiling it (through the cache), with errors that name the component.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use wasmtime::component::InstancePre;
 
@@ -42,6 +42,16 @@ pub(crate) fn compile<T: Compiled>(
     path: &Path,
     wasm: &[u8],
 ) -> Result<T, LoadError> {
+    compile_cached(runtime, id, path, wasm).map(|(compiled, _)| compiled)
+}
+
+/// Compiles `wasm` (or takes it from the compile cache), with the cache entry's path.
+fn compile_cached<T: Compiled>(
+    runtime: &Runtime,
+    id: &str,
+    path: &Path,
+    wasm: &[u8],
+) -> Result<(T, Option<PathBuf>), LoadError> {
     cached(runtime, wasm, || Ok(T::compile(runtime.engine(), wasm)?)).map_err(|reason| {
         LoadError::Compile {
             id: id.to_string(),
@@ -51,44 +61,76 @@ pub(crate) fn compile<T: Compiled>(
     })
 }
 
-/// What `build` makes from the Wasm file `wasm`, through the compile cache when there is one.
+/// What `build` makes from the Wasm file `wasm`, through the compile cache when there is one,
+/// with the cache entry's path when it is on disk.
 fn cached<T: Compiled>(
     runtime: &Runtime,
     wasm: &[u8],
     build: impl FnOnce() -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
+) -> anyhow::Result<(T, Option<PathBuf>)> {
     match runtime.cache() {
         Some(cache) => cache.load_or_build(runtime.engine(), wasm, build),
-        None => build(),
+        None => Ok((build()?, None)),
     }
 }
 
+/// A component pre-linked with kiln's host capabilities.
+pub(crate) struct Linked {
+    /// The pre-linked component.
+    pub(crate) pre: InstancePre<StoreState>,
+    /// Its compiled form in the compile cache, to link it again from ([`relink`]).
+    pub(crate) cached: Option<PathBuf>,
+}
+
 /// Reads, compiles and pre-links the component at `path`: fails if it imports what kiln lacks.
-pub(crate) fn pre_link(
+pub(crate) fn pre_link(runtime: &Runtime, id: &str, path: &Path) -> Result<Linked, LoadError> {
+    let (component, cached) = load_component(runtime, id, path)?;
+    Ok(Linked {
+        pre: link(runtime, id, &component)?,
+        cached,
+    })
+}
+
+/// Pre-links a component again from its compiled form at `cached`, written by [`pre_link`].
+pub(crate) fn relink(
     runtime: &Runtime,
     id: &str,
-    path: &Path,
+    cached: &Path,
 ) -> Result<InstancePre<StoreState>, LoadError> {
-    let component = load_component(runtime, id, path)?;
+    let component =
+        crate::cache::load(runtime.engine(), cached).map_err(|e| LoadError::Compile {
+            id: id.to_string(),
+            path: cached.to_path_buf(),
+            reason: e.into(),
+        })?;
+    link(runtime, id, &component)
+}
+
+fn link(
+    runtime: &Runtime,
+    id: &str,
+    component: &wasmtime::component::Component,
+) -> Result<InstancePre<StoreState>, LoadError> {
     runtime
         .linker()
-        .instantiate_pre(&component)
+        .instantiate_pre(component)
         .map_err(|e| LoadError::MissingImport {
             id: id.to_string(),
             reason: e.into(),
         })
 }
 
-/// Reads and compiles the component at `path`. A core module is adapted into a component when
-/// it carries its component type (a Spin app built for `wasm32-wasip1`), and refused otherwise.
-pub(crate) fn load_component(
+/// Reads and compiles the component at `path`, with its compile cache entry. A core module is
+/// adapted into a component when it carries its component type (a Spin app built for
+/// `wasm32-wasip1`), and refused otherwise.
+fn load_component(
     runtime: &Runtime,
     id: &str,
     path: &Path,
-) -> Result<wasmtime::component::Component, LoadError> {
+) -> Result<(wasmtime::component::Component, Option<PathBuf>), LoadError> {
     let (wasm, kind) = read_wasm(id, path)?;
     if kind == WasmKind::Component {
-        return compile(runtime, id, path, &wasm);
+        return compile_cached(runtime, id, path, &wasm);
     }
     if !crate::componentize::has_component_type(&wasm) {
         return Err(LoadError::CoreModule {

@@ -40,7 +40,7 @@ impl MessageComponent {
         grants: Grants,
         limits: ComponentLimits,
     ) -> Result<Self, LoadError> {
-        let instance_pre = crate::loader::pre_link(runtime, id, path)?;
+        let instance_pre = crate::loader::pre_link(runtime, id, path)?.pre;
         let handler = match RedisHandlerV3Pre::new(instance_pre.clone()) {
             Ok(pre) => Handler::V3(pre),
             Err(_) => match RedisHandlerPre::new(instance_pre) {
@@ -78,7 +78,11 @@ impl MessageComponent {
                     format_args!("the guest ran past its timeout of {timeout:?} and was stopped"),
                 )),
             };
-        result.map_err(|failure| recipe.report("Redis message", channel).reported(failure))
+        result.map_err(|failure| {
+            recipe
+                .report("Redis message", &channel.into())
+                .reported(failure)
+        })
     }
 
     async fn run(&self, message: Vec<u8>) -> Result<(), Failure> {

@@ -53,6 +53,8 @@ pub struct Metrics {
     instances: Family<ComponentLabels, Gauge>,
     failures: Family<FailureLabels, Counter>,
     pool: PoolGauges,
+    components_loaded: Gauge,
+    component_reloads: Counter,
 }
 
 #[derive(Default)]
@@ -97,6 +99,18 @@ impl Default for Metrics {
             "Requests and messages that failed, by component and reason (timeout, memory_limit, trap, ...)",
             failures.clone(),
         );
+        let components_loaded = Gauge::default();
+        registry.register(
+            "components_loaded",
+            "HTTP components in memory that may be unloaded when unused (--max-loaded-components)",
+            components_loaded.clone(),
+        );
+        let component_reloads = Counter::default();
+        registry.register(
+            "component_reloads",
+            "Times an unloaded component was loaded again for a request",
+            component_reloads.clone(),
+        );
         let pool = PoolGauges::default();
         for (name, help, gauge) in [
             (
@@ -134,6 +148,8 @@ impl Default for Metrics {
             instances,
             failures,
             pool,
+            components_loaded,
+            component_reloads,
         }
     }
 }
@@ -152,7 +168,15 @@ impl Metrics {
                 })
                 .clone()
         });
+        let ok = self
+            .requests
+            .get_or_create(&RequestLabels {
+                component: labels.component.clone(),
+                status: 200,
+            })
+            .clone();
         ComponentMetrics {
+            ok,
             duration: self.durations.get_or_create(&labels).clone(),
             instances: self.instances.get_or_create(&labels).clone(),
             failures,
@@ -161,8 +185,11 @@ impl Metrics {
         }
     }
 
-    /// The Prometheus text exposition of every metric, with the pool's gauges read from `engine`.
-    pub fn render(&self, engine: &wasmtime::Engine) -> String {
+    /// The Prometheus text exposition of every metric, with the pool's gauges read from `engine`
+    /// and `loaded` components in memory.
+    pub fn render(&self, engine: &wasmtime::Engine, loaded: usize) -> String {
+        self.components_loaded
+            .set(i64::try_from(loaded).unwrap_or(i64::MAX));
         if let Some(pool) = engine.pooling_allocator_metrics() {
             let set = |gauge: &Gauge, value: u64| {
                 gauge.set(i64::try_from(value).unwrap_or(i64::MAX));
@@ -184,6 +211,8 @@ impl Metrics {
 #[derive(Clone)]
 pub struct ComponentMetrics {
     component: ComponentId,
+    /// Requests answered 200, the common case, counted without a label lookup.
+    ok: Counter,
     duration: Histogram,
     instances: Gauge,
     failures: [Counter; FailureKind::ALL.len()],
@@ -193,13 +222,17 @@ pub struct ComponentMetrics {
 impl ComponentMetrics {
     /// Counts a request answered with `status` after `elapsed`.
     pub fn record_request(&self, status: u16, elapsed: Duration) {
-        self.metrics
-            .requests
-            .get_or_create(&RequestLabels {
-                component: self.component.clone(),
-                status,
-            })
-            .inc();
+        if status == 200 {
+            self.ok.inc();
+        } else {
+            self.metrics
+                .requests
+                .get_or_create(&RequestLabels {
+                    component: self.component.clone(),
+                    status,
+                })
+                .inc();
+        }
         self.duration.observe(elapsed.as_secs_f64());
     }
 
@@ -210,6 +243,11 @@ impl ComponentMetrics {
             .position(|k| *k == kind)
             .unwrap_or_default();
         self.failures[index].inc();
+    }
+
+    /// Counts a load of the component after it was unloaded.
+    pub(crate) fn record_reload(&self) {
+        self.metrics.component_reloads.inc();
     }
 
     /// Counts an instance as alive until the returned guard is dropped.

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::Args;
 use kiln_manifest::{LoadedManifest, RuntimeConfig};
-use kiln_runtime::{AppOptions, LoadedApp, LocalHttp, Runtime, RuntimeOptions};
+use kiln_runtime::{
+    AppOptions, LoadedApp, LocalHttp, Runtime, RuntimeOptions, DEFAULT_MAX_LOADED_COMPONENTS,
+};
 use kiln_trigger::http::RequestHandler;
 
 use super::limits::LimitArgs;
@@ -33,6 +35,10 @@ pub(crate) struct UpCommand {
     runtime_config_file: Option<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Most components kept loaded at once; past it the least recently used are unloaded and
+    /// load again from the compile cache on their next request.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_LOADED_COMPONENTS as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    max_loaded_components: u32,
 }
 
 impl UpCommand {
@@ -68,7 +74,10 @@ impl UpCommand {
                 .collect::<anyhow::Result<_>>()?,
             limits: self.limits.limits(),
         };
-        let runtime = Runtime::new(&RuntimeOptions::default())?;
+        let runtime = Runtime::new(&RuntimeOptions {
+            max_loaded_components: self.max_loaded_components as usize,
+            ..RuntimeOptions::default()
+        })?;
         let app = LoadedApp::load(&runtime, app, &options).await?;
         let _subscriptions = kiln_trigger::redis::subscribe_all(app.redis_triggers()).await?;
         for trigger in app.redis_triggers() {

@@ -10,6 +10,7 @@ mod mqtt;
 mod observability;
 mod python;
 mod redis_trigger;
+mod residency;
 mod run;
 mod runtime_config;
 mod serve;
@@ -35,6 +36,7 @@ fn every_guest_has_a_test() {
         include_str!("mqtt.rs"),
         include_str!("python.rs"),
         include_str!("redis_trigger.rs"),
+        include_str!("residency.rs"),
         include_str!("wasi_keyvalue.rs"),
     ]
     .concat();

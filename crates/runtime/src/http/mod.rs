@@ -1,23 +1,31 @@
-//! HTTP components, pre-linked once, and the call that serves one request. Both generations of
+//! HTTP components, pre-linked at load, and the call that serves one request. Both generations of
 //! `wasi:http` are served: a 0.2 `incoming-handler` gets a fresh instance per request
 //! ([`p2`]); a 0.3 `handler` (async, as Spin SDK 7 builds them) runs on instances that may take
 //! several requests at once and be reused, as `wasmtime serve` runs them ([`p3`]).
+//!
+//! A component whose compiled form is in the compile cache may be unloaded when it goes unused
+//! and the runtime's budget of loaded components is full ([`crate::residency`]); its next
+//! request loads it again from the cache.
 
 mod body;
 mod p2;
 mod p3;
 
-use std::path::Path;
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 
+use arc_swap::ArcSwapOption;
 use bytes::Bytes;
+use wasmtime::component::InstancePre;
 
 use crate::fault::{Failure, FailureKind};
 use crate::grants::Grants;
 use crate::instance::{InstanceRecipe, Report};
 use crate::limits::ComponentLimits;
 use crate::metrics::ComponentMetrics;
+use crate::residency::Resident;
+use crate::store::StoreState;
 use crate::{LoadError, Runtime};
 
 /// A response produced by a guest; its body streams from the still-running instance.
@@ -31,12 +39,36 @@ pub struct HttpComponent {
 
 struct Inner {
     recipe: InstanceRecipe,
-    handler: Handler,
+    /// The loaded form; `None` while unloaded.
+    handler: ArcSwapOption<Handler>,
+    /// Taken while the component loads again, so it loads once however many requests wait.
+    loading: tokio::sync::Mutex<()>,
+    /// Where it loads again from: the source file, and its compile cache entry.
+    source: PathBuf,
+    cached: Option<PathBuf>,
+    last_used: AtomicU64,
 }
 
 enum Handler {
     P2(p2::P2Handler),
     P3(p3::P3Handler),
+}
+
+impl Handler {
+    /// The handler the component's exports call for: 0.3 if it has it, else 0.2.
+    fn new(recipe: &InstanceRecipe, pre: InstancePre<StoreState>) -> Result<Self, LoadError> {
+        if let Ok(pre) = wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
+            return Ok(Handler::P3(p3::P3Handler::new(recipe.clone(), pre)));
+        }
+        match wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre) {
+            Ok(pre) => Ok(Handler::P2(p2::P2Handler::new(recipe.clone(), pre))),
+            Err(_) => Err(LoadError::MissingExport {
+                id: recipe.id.to_string(),
+                export: "wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3",
+                what: "an HTTP component (a wasi:http/proxy or wasi:http/service world)",
+            }),
+        }
+    }
 }
 
 impl HttpComponent {
@@ -50,25 +82,24 @@ impl HttpComponent {
         grants: Grants,
         limits: ComponentLimits,
     ) -> Result<Self, LoadError> {
-        let instance_pre = crate::loader::pre_link(runtime, id, path)?;
+        let linked = crate::loader::pre_link(runtime, id, path)?;
         let recipe = InstanceRecipe::new(runtime, id, grants, limits);
-        let handler = match wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre.clone())
-        {
-            Ok(pre) => Handler::P3(p3::P3Handler::new(recipe.clone(), pre)),
-            Err(_) => match wasmtime_wasi_http::p2::bindings::ProxyPre::new(instance_pre) {
-                Ok(pre) => Handler::P2(p2::P2Handler::new(recipe.clone(), pre)),
-                Err(_) => {
-                    return Err(LoadError::MissingExport {
-                        id: id.to_string(),
-                        export: "wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3",
-                        what: "an HTTP component (a wasi:http/proxy or wasi:http/service world)",
-                    })
-                }
-            },
-        };
-        Ok(Self {
-            inner: Arc::new(Inner { recipe, handler }),
-        })
+        let handler = Handler::new(&recipe, linked.pre)?;
+        let inner = Arc::new(Inner {
+            last_used: AtomicU64::new(runtime.residency().now()),
+            recipe,
+            handler: ArcSwapOption::from_pointee(handler),
+            loading: tokio::sync::Mutex::new(()),
+            source: path.to_path_buf(),
+            cached: linked.cached,
+        });
+        // Only a component that loads again cheaply may be unloaded.
+        if inner.cached.is_some() {
+            runtime
+                .residency()
+                .admit(Arc::downgrade(&inner) as Weak<dyn Resident>);
+        }
+        Ok(Self { inner })
     }
 
     /// The component id.
@@ -86,13 +117,13 @@ impl HttpComponent {
         &self.inner.recipe.metrics
     }
 
-    /// Serves `request`, which arrived through `route` (named in logs). The request URI must
-    /// carry scheme and authority. Every failure is logged and counted here; its kind tells
-    /// the status to answer with.
+    /// Serves `request`, which arrived through `route` (named in logs; shared, so a request
+    /// costs no copy of it). The request URI must carry scheme and authority. Every failure is
+    /// logged and counted here; its kind tells the status to answer with.
     pub async fn handle<B>(
         &self,
         request: hyper::Request<B>,
-        route: &str,
+        route: &Arc<str>,
     ) -> Result<HttpResponse, Failure>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -111,9 +142,10 @@ impl HttpComponent {
                     ),
                 ));
             };
+            let handler = self.inner.loaded().await?;
             let (request, body_too_large) =
                 body::cap_request(request, recipe.limits.max_request_body)?;
-            let response = match &self.inner.handler {
+            let response = match &*handler {
                 Handler::P2(handler) => handler.handle(request, slot, deadline, &report).await,
                 Handler::P3(handler) => handler.handle(request, slot, deadline, &report).await,
             };
@@ -130,5 +162,73 @@ impl HttpComponent {
             }
         }
         result
+    }
+}
+
+impl Inner {
+    /// The loaded handler, loading it again from the compile cache if it was unloaded.
+    async fn loaded(self: &Arc<Self>) -> Result<Arc<Handler>, Failure> {
+        let now = self.recipe.runtime.residency().now();
+        // Written only when it changes: requests on other threads keep reading a shared line.
+        if self.last_used.load(Ordering::Relaxed) != now {
+            self.last_used.store(now, Ordering::Relaxed);
+        }
+        if let Some(handler) = self.handler.load_full() {
+            return Ok(handler);
+        }
+        let _loading = self.loading.lock().await;
+        if let Some(handler) = self.handler.load_full() {
+            return Ok(handler);
+        }
+        let inner = self.clone();
+        let reloaded = tokio::task::spawn_blocking(move || inner.reload())
+            .await
+            .map_err(|e| Failure::new(FailureKind::LoadFailed, e))?
+            .map_err(|e| Failure::new(FailureKind::LoadFailed, e))?;
+        let handler = Arc::new(reloaded);
+        self.recipe.metrics.record_reload();
+        self.handler.store(Some(handler.clone()));
+        let weak = Arc::downgrade(self);
+        self.recipe
+            .runtime
+            .residency()
+            .admit(weak as Weak<dyn Resident>);
+        Ok(handler)
+    }
+
+    /// Links the component again from its compile cache entry; if that is gone, compiles its
+    /// source again, provided the source is still what was loaded at start.
+    fn reload(&self) -> Result<Handler, LoadError> {
+        let (runtime, id) = (&self.recipe.runtime, &*self.recipe.id);
+        let relinked = match &self.cached {
+            Some(cached) => crate::loader::relink(runtime, id, cached),
+            None => Err(LoadError::NotCached { id: id.to_string() }),
+        };
+        let pre = match relinked {
+            Ok(pre) => pre,
+            Err(e) => {
+                tracing::warn!(component_id = %id, "{e}; compiling it again");
+                let linked = crate::loader::pre_link(runtime, id, &self.source)?;
+                if linked.cached != self.cached {
+                    return Err(LoadError::Changed {
+                        id: id.to_string(),
+                        path: self.source.clone(),
+                    });
+                }
+                linked.pre
+            }
+        };
+        Handler::new(&self.recipe, pre)
+    }
+}
+
+impl Resident for Inner {
+    fn last_used(&self) -> u64 {
+        self.last_used.load(Ordering::Relaxed)
+    }
+
+    fn unload(&self) -> Option<Box<dyn Send>> {
+        let handler = self.handler.swap(None)?;
+        Some(Box::new(handler))
     }
 }

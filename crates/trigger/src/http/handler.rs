@@ -70,16 +70,17 @@ impl RequestHandler {
         let Some(route) = self.router.route(&path) else {
             return plain(StatusCode::NOT_FOUND, "Not Found\n");
         };
-        let Some(component) = self.components.get(&route.component_id) else {
+        let Some(component) = self.components.get(route.component_id) else {
             return plain(StatusCode::NOT_FOUND, "Not Found\n");
         };
-        let full_url = absolute_uri(&mut request);
+        absolute_uri(&mut request);
         if self.spin_headers {
+            let full_url = request.uri().to_string();
             set_spin_headers(request.headers_mut(), &full_url, &route, client);
         }
         let started = Instant::now();
         // The component logs and counts its failures; here they only become a status.
-        let response = match component.handle(request, &route.raw_route).await {
+        let response = match component.handle(request, route.raw_route).await {
             Ok(response) => response,
             Err(failure) => failure_response(failure.kind),
         };
@@ -110,8 +111,8 @@ impl LocalHttp for RequestHandler {
 }
 
 /// Gives the request URI a scheme and authority (from `Host`, else `localhost`), as the guest
-/// expects; returns the full URL.
-fn absolute_uri<B>(request: &mut Request<B>) -> String {
+/// expects.
+fn absolute_uri<B>(request: &mut Request<B>) {
     let authority = request
         .uri()
         .authority()
@@ -135,7 +136,6 @@ fn absolute_uri<B>(request: &mut Request<B>) -> String {
     if let Ok(uri) = Uri::from_parts(parts) {
         *request.uri_mut() = uri;
     }
-    request.uri().to_string()
 }
 
 /// What a client gets when its request failed with `kind`.
@@ -147,7 +147,8 @@ fn failure_response(kind: FailureKind) -> Response<WasiBody> {
         FailureKind::MemoryLimit
         | FailureKind::ResponseTooLarge
         | FailureKind::Trap
-        | FailureKind::GuestError => {
+        | FailureKind::GuestError
+        | FailureKind::LoadFailed => {
             plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
         }
     }

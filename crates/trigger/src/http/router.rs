@@ -1,106 +1,191 @@
 //! Routes compiled once at load: exact routes first, then the longest `/...` prefix, with
-//! `:name` segments captured. Private routes are not routable. Matching follows Spin's router.
+//! `:name` segments captured. Private routes are not routable. Matching follows Spin's router
+//! (routefinder's precedence); routes without `:name` segments are found by hash lookups, so an
+//! app with thousands of routes routes a request in a few lookups, not a scan of every route.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 
 use kiln_manifest::{AppSpec, HttpRoute};
 
 /// Maps request paths to component ids.
 #[derive(Debug)]
 pub struct Router {
-    inner: routefinder::Router<Entry>,
-    /// The same entries in manifest order, for listing.
-    listed: Vec<Entry>,
+    /// Routes with neither a wildcard nor a `:name` segment, by their path without outer
+    /// slashes. A literal match is the most specific there is, so it is looked up first.
+    exact: HashMap<String, Arc<Entry>>,
+    /// Wildcard routes with a literal prefix, by that prefix without outer slashes; used when
+    /// no route has a `:name` segment (otherwise `patterns` holds them, to keep precedence).
+    prefixes: HashMap<String, Arc<Entry>>,
+    /// Every route not in the maps above, matched by routefinder in precedence order.
+    patterns: routefinder::Router<Arc<Entry>>,
+    /// Every entry in manifest order, for listing.
+    listed: Vec<Arc<Entry>>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Entry {
     component_id: String,
     /// The route joined with the app's base, as written (`/base/foo/...`).
     based_route: String,
     /// The route as written in the trigger (`/foo/...`).
-    raw_route: String,
+    raw_route: Arc<str>,
     wildcard: bool,
 }
 
-/// The result of routing one path.
+/// The result of routing one path: borrowed from the router and the path.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RouteMatch {
+pub struct RouteMatch<'a> {
     /// The component that handles the request.
-    pub component_id: String,
+    pub component_id: &'a str,
     /// The route with the base (`spin-matched-route`).
-    pub based_route: String,
+    pub based_route: &'a str,
     /// The route as written (`spin-raw-component-route`).
-    pub raw_route: String,
+    pub raw_route: &'a Arc<str>,
     /// The path after a trailing wildcard (`spin-path-info`); empty for exact routes.
-    pub path_info: String,
-    /// `:name` captures, by name.
-    pub captures: HashMap<String, String>,
+    pub path_info: Cow<'a, str>,
+    /// `:name` captures, in route order.
+    pub captures: Vec<(String, String)>,
 }
 
-impl RouteMatch {
+impl RouteMatch<'_> {
     /// The raw route without a trailing `/...` (`spin-component-route`).
     pub fn component_route(&self) -> &str {
         self.raw_route
             .strip_suffix("/...")
-            .unwrap_or(&self.raw_route)
+            .unwrap_or(self.raw_route)
     }
+}
+
+/// A route or path without its leading and trailing slashes, as routefinder compares them.
+fn trimmed(path: &str) -> &str {
+    path.trim_start_matches('/').trim_end_matches('/')
 }
 
 impl Router {
     /// Builds the router for an app's HTTP triggers; fails on a route that does not parse.
     pub fn for_app(app: &AppSpec) -> anyhow::Result<Self> {
-        let mut inner = routefinder::Router::new();
-        let mut listed = Vec::new();
+        let mut entries = Vec::new();
         for trigger in &app.http_triggers {
             let HttpRoute::Path(raw_route) = &trigger.route else {
                 continue;
             };
             let based_route = join_base(&app.http_base, raw_route);
-            let (spec, wildcard) = match based_route.strip_suffix("/...") {
-                Some(prefix) => (format!("{prefix}/*"), true),
-                None => (based_route.clone(), based_route.ends_with("/*")),
-            };
-            let entry = Entry {
+            let wildcard = based_route.ends_with("/...") || based_route.ends_with("/*");
+            entries.push(Arc::new(Entry {
                 component_id: trigger.component.clone(),
-                based_route: based_route.clone(),
-                raw_route: raw_route.clone(),
+                based_route,
+                raw_route: raw_route.as_str().into(),
                 wildcard,
-            };
-            inner.add(spec.as_str(), entry.clone()).map_err(|e| {
-                anyhow::anyhow!(
-                    "route \"{raw_route}\" of component \"{}\": {e}",
-                    trigger.component
-                )
-            })?;
-            listed.push(entry);
+            }));
         }
-        Ok(Self { inner, listed })
+        Self::new(entries)
     }
 
     /// Every component on a single catch-all route (`kiln serve`).
     pub fn catch_all(component_id: &str) -> Self {
-        let mut inner = routefinder::Router::new();
         let entry = Entry {
             component_id: component_id.to_string(),
             based_route: "/...".into(),
             raw_route: "/...".into(),
             wildcard: true,
         };
-        inner
-            .add("/*", entry.clone())
-            .expect("the catch-all route parses");
-        Self {
-            inner,
-            listed: vec![entry],
+        Self::new(vec![Arc::new(entry)]).expect("the catch-all route parses")
+    }
+
+    fn new(listed: Vec<Arc<Entry>>) -> anyhow::Result<Self> {
+        let is_literal = |route: &str| !route.contains(':') && !route.contains('*');
+        let any_named = listed.iter().any(|e| e.based_route.contains(':'));
+        let mut router = Self {
+            exact: HashMap::new(),
+            prefixes: HashMap::new(),
+            patterns: routefinder::Router::new(),
+            listed: Vec::new(),
+        };
+        for entry in &listed {
+            let route = &entry.based_route;
+            let prefix = route
+                .strip_suffix("/...")
+                .or_else(|| route.strip_suffix("/*"));
+            let maps = match prefix {
+                None if is_literal(route) => Some((&mut router.exact, trimmed(route))),
+                Some(prefix) if !any_named && is_literal(prefix) => {
+                    Some((&mut router.prefixes, trimmed(prefix)))
+                }
+                _ => None,
+            };
+            match maps {
+                // The first of two equal routes wins, as in routefinder.
+                Some((map, key)) => {
+                    map.entry(key.to_string()).or_insert_with(|| entry.clone());
+                }
+                None => {
+                    let spec = match prefix {
+                        Some(prefix) => format!("{prefix}/*"),
+                        None => route.clone(),
+                    };
+                    router
+                        .patterns
+                        .add(spec.as_str(), entry.clone())
+                        .map_err(|e| {
+                            anyhow::anyhow!(
+                                "route \"{}\" of component \"{}\": {e}",
+                                entry.raw_route,
+                                entry.component_id
+                            )
+                        })?;
+                }
+            }
         }
+        router.listed = listed;
+        Ok(router)
     }
 
     /// The best route for `path`, or `None` (a 404).
-    pub fn route(&self, path: &str) -> Option<RouteMatch> {
+    pub fn route<'a>(&'a self, path: &'a str) -> Option<RouteMatch<'a>> {
+        let key = trimmed(path);
+        if let Some(entry) = self.exact.get(key) {
+            return Some(entry.matched(Cow::Borrowed(""), Vec::new()));
+        }
+        self.longest_prefix(path, key)
+            .or_else(|| self.pattern_match(path))
+    }
+
+    /// The wildcard route with the longest literal prefix of `path` ending at a segment
+    /// boundary; `key` is `path` without outer slashes.
+    fn longest_prefix<'a>(&'a self, path: &'a str, key: &str) -> Option<RouteMatch<'a>> {
+        if self.prefixes.is_empty() {
+            return None;
+        }
+        let boundaries = key.rmatch_indices('/').map(|(at, _)| at);
+        let candidates = std::iter::once(key.len())
+            .chain(boundaries)
+            .chain(std::iter::once(0));
+        candidates
+            .filter_map(|end| {
+                let prefix = &key[..end];
+                let entry = self.prefixes.get(prefix)?;
+                // What follows the prefix in the request path, leading slash and all.
+                let leading = path.len() - path.trim_start_matches('/').len();
+                let start = if prefix.is_empty() { 0 } else { leading + end };
+                let rest = &path[start..];
+                let info = if rest.trim_matches('/').is_empty() && !rest.ends_with('/') {
+                    ""
+                } else {
+                    rest
+                };
+                Some(entry.matched(Cow::Borrowed(info), Vec::new()))
+            })
+            .next()
+    }
+
+    /// The best of the routes routefinder matches (`:name` segments, and every wildcard when
+    /// some route has one).
+    fn pattern_match<'a>(&'a self, path: &'a str) -> Option<RouteMatch<'a>> {
         // routefinder lets `/api/*` match `/apix`; a wildcard must start at a segment boundary.
-        let (entry, captures) = self.inner.match_iter(path).find_map(|matched| {
+        let (entry, captures) = self.patterns.match_iter(path).find_map(|matched| {
             let captures = matched.captures();
             let entry = matched.handler();
             if entry.wildcard {
@@ -121,17 +206,12 @@ impl Router {
         } else {
             String::new()
         };
-        Some(RouteMatch {
-            component_id: entry.component_id.clone(),
-            based_route: entry.based_route.clone(),
-            raw_route: entry.raw_route.clone(),
-            path_info,
-            captures: captures
-                .params()
-                .iter()
-                .map(|c| (c.name().to_string(), c.value().to_string()))
-                .collect(),
-        })
+        let captures = captures
+            .params()
+            .iter()
+            .map(|c| (c.name().to_string(), c.value().to_string()))
+            .collect();
+        Some(entry.matched(Cow::Owned(path_info), captures))
     }
 
     /// Routes for display, in the order given: component id and route.
@@ -139,6 +219,22 @@ impl Router {
         self.listed
             .iter()
             .map(|entry| (entry.component_id.as_str(), DisplayRoute(entry)))
+    }
+}
+
+impl Entry {
+    fn matched<'a>(
+        &'a self,
+        path_info: Cow<'a, str>,
+        captures: Vec<(String, String)>,
+    ) -> RouteMatch<'a> {
+        RouteMatch {
+            component_id: &self.component_id,
+            based_route: &self.based_route,
+            raw_route: &self.raw_route,
+            path_info,
+            captures,
+        }
     }
 }
 
@@ -210,7 +306,7 @@ mod tests {
     }
 
     fn component(r: &Router, path: &str) -> Option<String> {
-        r.route(path).map(|m| m.component_id)
+        r.route(path).map(|m| m.component_id.to_string())
     }
 
     #[test]
@@ -232,6 +328,40 @@ mod tests {
     }
 
     #[test]
+    fn thousands_of_routes_are_looked_up_not_scanned() {
+        let routes: Vec<(String, String)> = (0..5000)
+            .flat_map(|i| {
+                [
+                    (format!("e{i}"), format!("/exact/{i}")),
+                    (format!("w{i}"), format!("/wild/{i}/...")),
+                ]
+            })
+            .collect();
+        let borrowed: Vec<(&str, &str)> = routes
+            .iter()
+            .map(|(c, r)| (c.as_str(), r.as_str()))
+            .collect();
+        let r = router("/", &borrowed);
+        assert!(
+            r.patterns.match_iter("/").next().is_none(),
+            "all in the maps"
+        );
+        assert_eq!(component(&r, "/exact/4321").as_deref(), Some("e4321"));
+        assert_eq!(component(&r, "/exact/4321/").as_deref(), Some("e4321"));
+        assert_eq!(component(&r, "/wild/17/a/b").as_deref(), Some("w17"));
+        assert_eq!(r.route("/wild/17/a/b").unwrap().path_info, "/a/b");
+        assert_eq!(component(&r, "/wild/17x"), None);
+        assert_eq!(component(&r, "/exact/5000"), None);
+    }
+
+    #[test]
+    fn named_segments_keep_routefinder_precedence_over_literal_wildcards() {
+        let r = router("/", &[("any", "/users/..."), ("one", "/users/:id/...")]);
+        assert_eq!(component(&r, "/users/42/posts").as_deref(), Some("one"));
+        assert_eq!(component(&r, "/users").as_deref(), Some("any"));
+    }
+
+    #[test]
     fn unmatched_paths_are_none() {
         let r = router("/", &[("w", "/api/...")]);
         assert_eq!(component(&r, "/apix"), None);
@@ -246,10 +376,10 @@ mod tests {
         let m = r.route("/foo/bar").unwrap();
         assert_eq!(
             (
-                m.based_route.as_str(),
-                m.raw_route.as_str(),
+                m.based_route,
+                &**m.raw_route,
                 m.component_route(),
-                m.path_info.as_str()
+                &*m.path_info
             ),
             ("/foo/...", "/foo/...", "/foo", "/bar")
         );
@@ -262,7 +392,7 @@ mod tests {
     fn named_segments_are_captured() {
         let r = router("/", &[("user", "/users/:id/...")]);
         let m = r.route("/users/42/posts").unwrap();
-        assert_eq!(m.captures["id"], "42");
+        assert_eq!(m.captures, [("id".to_string(), "42".to_string())]);
         assert_eq!(m.path_info, "/posts");
         assert_eq!(m.component_route(), "/users/:id");
     }
@@ -273,7 +403,7 @@ mod tests {
         assert_eq!(component(&r, "/base/foo").as_deref(), Some("foo"));
         assert_eq!(component(&r, "/foo"), None);
         assert_eq!(r.route("/base/foo").unwrap().based_route, "/base/foo");
-        assert_eq!(r.route("/base/foo").unwrap().raw_route, "/foo");
+        assert_eq!(&**r.route("/base/foo").unwrap().raw_route, "/foo");
     }
 
     #[test]
