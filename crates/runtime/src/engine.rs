@@ -120,11 +120,6 @@ impl Runtime {
     pub(crate) fn residency(&self) -> &Residency {
         &self.inner.residency
     }
-
-    /// How many HTTP components are loaded (the rest load on their next request).
-    pub fn loaded_components(&self) -> usize {
-        self.inner.residency.loaded()
-    }
 }
 
 fn build_engine(options: &RuntimeOptions) -> anyhow::Result<Engine> {

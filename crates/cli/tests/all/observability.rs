@@ -3,7 +3,7 @@
 
 use kiln_test_guests::{HTTP_FAULTS, HTTP_HELLO};
 
-use crate::util::{app_dir, kiln, path_str, request, Server};
+use crate::util::{app_dir, kiln, metric, path_str, request, Server};
 
 fn app() -> tempfile::TempDir {
     let manifest = format!(
@@ -25,13 +25,6 @@ source = "{HTTP_FAULTS}"
     app_dir(&[("spin.toml", &manifest)])
 }
 
-/// The value of the sample `name{labels}` in a Prometheus text exposition.
-fn sample(metrics: &str, series: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-}
-
 #[tokio::test]
 async fn metrics_count_requests_failures_and_pool_slots() {
     let dir = app();
@@ -42,13 +35,7 @@ async fn metrics_count_requests_failures_and_pool_slots() {
         "--admin-listen",
         "127.0.0.1:0",
     ]);
-    let admin = server
-        .banner
-        .iter()
-        .find_map(|l| l.strip_prefix("Metrics at "))
-        .expect("the admin address is printed")
-        .trim_end_matches("/metrics")
-        .to_string();
+    let admin = server.admin_url();
     for _ in 0..3 {
         assert_eq!(server.get("/hello").await.status, 200);
     }
@@ -57,7 +44,7 @@ async fn metrics_count_requests_failures_and_pool_slots() {
     assert_eq!(metrics.status, 200);
     let text = &metrics.body;
     assert_eq!(
-        sample(
+        metric(
             text,
             r#"kiln_http_requests_total{component="hello",status="200"}"#
         ),
@@ -65,7 +52,7 @@ async fn metrics_count_requests_failures_and_pool_slots() {
         "{text}"
     );
     assert_eq!(
-        sample(
+        metric(
             text,
             r#"kiln_http_requests_total{component="faults",status="500"}"#
         ),
@@ -73,7 +60,7 @@ async fn metrics_count_requests_failures_and_pool_slots() {
         "{text}"
     );
     assert_eq!(
-        sample(
+        metric(
             text,
             r#"kiln_failures_total{component="faults",reason="trap"}"#
         ),
@@ -81,7 +68,7 @@ async fn metrics_count_requests_failures_and_pool_slots() {
         "{text}"
     );
     assert_eq!(
-        sample(
+        metric(
             text,
             r#"kiln_http_request_duration_seconds_count{component="hello"}"#
         ),

@@ -4,7 +4,7 @@
 
 use kiln_test_guests::{HTTP_ECHO, HTTP_HELLO};
 
-use crate::util::{app_dir, kiln, path_str, request, Server};
+use crate::util::{app_dir, kiln, metric, path_str, request, Server};
 
 /// An app of `n` components on `/a0`, `/a1`, ..., each its own copy of the hello guest.
 fn app(n: usize) -> tempfile::TempDir {
@@ -21,14 +21,6 @@ fn app(n: usize) -> tempfile::TempDir {
     dir
 }
 
-/// The value of the unlabelled sample `name` in a Prometheus text exposition.
-fn sample(metrics: &str, name: &str) -> f64 {
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in the metrics:\n{metrics}"))
-}
-
 #[tokio::test]
 async fn unused_components_are_unloaded_and_load_again_on_demand() {
     let dir = app(4);
@@ -41,13 +33,7 @@ async fn unused_components_are_unloaded_and_load_again_on_demand() {
         "--admin-listen",
         "127.0.0.1:0",
     ]);
-    let admin = server
-        .banner
-        .iter()
-        .find_map(|l| l.strip_prefix("Metrics at "))
-        .expect("the admin address is printed")
-        .trim_end_matches("/metrics")
-        .to_string();
+    let admin = server.admin_url();
     // Round-robin over four components with room for two: every request finds its component
     // unloaded, and every one is answered.
     for _ in 0..3 {
@@ -60,14 +46,9 @@ async fn unused_components_are_unloaded_and_load_again_on_demand() {
         }
     }
     let metrics = request(&admin, "GET", "/metrics", &[], "").await.body;
-    assert!(
-        sample(&metrics, "kiln_components_loaded") <= 2.0,
-        "{metrics}"
-    );
-    assert!(
-        sample(&metrics, "kiln_component_reloads_total") >= 10.0,
-        "{metrics}"
-    );
+    let value = |name| metric(&metrics, name).unwrap_or_else(|| panic!("no {name}:\n{metrics}"));
+    assert!(value("kiln_components_loaded") <= 2.0, "{metrics}");
+    assert!(value("kiln_component_reloads_total") >= 10.0, "{metrics}");
 }
 
 #[tokio::test]

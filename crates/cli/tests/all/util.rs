@@ -199,6 +199,16 @@ impl Server {
         read_response(response).await.expect("reading the response")
     }
 
+    /// `http://ADDR` of the admin listener, from the `Metrics at` line (`--admin-listen`).
+    pub(crate) fn admin_url(&self) -> String {
+        self.banner
+            .iter()
+            .find_map(|l| l.strip_prefix("Metrics at "))
+            .expect("the admin address is printed")
+            .trim_end_matches("/metrics")
+            .to_string()
+    }
+
     /// The process, to signal it.
     pub(crate) fn child(&mut self) -> &mut Child {
         &mut self.child
@@ -338,4 +348,11 @@ pub(crate) fn app_dir(files: &[(&str, &str)]) -> tempfile::TempDir {
 /// `text` as a string path.
 pub(crate) fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()
+}
+
+/// The value of the sample `series` (`name` or `name{labels}`) in a Prometheus text exposition.
+pub(crate) fn metric(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }

@@ -159,6 +159,8 @@ impl Router {
         if self.prefixes.is_empty() {
             return None;
         }
+        // Where `key` starts in `path`: after the request's leading slashes.
+        let leading = path.len() - path.trim_start_matches('/').len();
         let boundaries = key.rmatch_indices('/').map(|(at, _)| at);
         let candidates = std::iter::once(key.len())
             .chain(boundaries)
@@ -168,7 +170,6 @@ impl Router {
                 let prefix = &key[..end];
                 let entry = self.prefixes.get(prefix)?;
                 // What follows the prefix in the request path, leading slash and all.
-                let leading = path.len() - path.trim_start_matches('/').len();
                 let start = if prefix.is_empty() { 0 } else { leading + end };
                 let rest = &path[start..];
                 let info = if rest.trim_matches('/').is_empty() && !rest.ends_with('/') {
