@@ -26,6 +26,8 @@ def start_to_200(command, env=None):
                 if conn.getresponse().status == 200:
                     return (time.perf_counter() - begin) * 1000
             except OSError:
+                if proc.poll() is not None:
+                    raise SystemExit(f"{command[0]} exited with {proc.returncode} before answering")
                 time.sleep(0.001)
     finally:
         proc.terminate()
@@ -51,9 +53,11 @@ kiln_up = lambda cache: [kiln, "up", "-f", app, "--listen", listen]
 
 
 def wasmtime_serve(cache):
+    # Beside the cache directory, not in it: wasmtime's cache cleaner deletes files it does
+    # not know there.
     config = os.path.join(cache, "wasmtime-cache.toml")
     with open(config, "w") as f:
-        f.write(f'[cache]\ndirectory = "{cache}"\n')
+        f.write(f'[cache]\ndirectory = "{os.path.join(cache, "wasmtime")}"\n')
     return ["wasmtime", "serve", "-S", "cli=y", "-C", f"cache-config={config}", "--addr", listen, wasm]
 
 
