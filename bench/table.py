@@ -31,20 +31,26 @@ def median(key, index):
     return statistics.median(values) if values else float("nan")
 
 
-servers = ["kiln", "wasmtime", "wasmtime-tuned", "wasmtime-tuned-timeout", "native"]
-print("| workload | conns | kiln req/s | wasmtime | wasmtime tuned | tuned + timeout | native "
-      "| kiln/wasmtime | kiln/tuned | kiln/tuned+timeout | kiln/native | kiln p50 / p99 ms |")
-print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-for workload, connections in sorted({(w, c) for w, c, _ in cells}, key=lambda k: (["hello", "cpu", "touch-1MiB"].index(k[0]), k[1])):
-    rps = {s: median((workload, connections, s), 0) for s in servers}
-    kiln = rps["kiln"]
-    p50, p99 = median((workload, connections, "kiln"), 1), median((workload, connections, "kiln"), 2)
-    print(
-        f"| {workload} | {connections} | {kiln:.0f} | {rps['wasmtime']:.0f} | {rps['wasmtime-tuned']:.0f} "
-        f"| {rps['wasmtime-tuned-timeout']:.0f} | {rps['native']:.0f} "
-        f"| {kiln / rps['wasmtime']:.2f}x | {kiln / rps['wasmtime-tuned']:.2f}x "
-        f"| {kiln / rps['wasmtime-tuned-timeout']:.2f}x | {kiln / rps['native']:.2f}x | {p50:.2f} / {p99:.2f} |"
-    )
+# (server, column heading, ratio heading) of everything kiln is compared with.
+OTHERS = [
+    ("wasmtime", "wasmtime", "kiln/wasmtime"),
+    ("wasmtime-tuned", "wasmtime tuned", "kiln/tuned"),
+    ("wasmtime-tuned-timeout", "tuned + timeout", "kiln/tuned+timeout"),
+    ("native", "native", "kiln/native"),
+]
+headings = ["workload", "conns", "kiln req/s", *(h for _, h, _ in OTHERS),
+            *(r for _, _, r in OTHERS), "kiln p50 / p99 ms"]
+print("| " + " | ".join(headings) + " |")
+print("|---|" + "---:|" * (len(headings) - 1))
+order = ["hello", "cpu", "touch-1MiB"]
+for workload, connections in sorted({(w, c) for w, c, _ in cells}, key=lambda k: (order.index(k[0]), k[1])):
+    kiln_key = (workload, connections, "kiln")
+    kiln = median(kiln_key, 0)
+    others = [median((workload, connections, s), 0) for s, _, _ in OTHERS]
+    row = [workload, str(connections), f"{kiln:.0f}", *(f"{o:.0f}" for o in others),
+           *(f"{kiln / o:.2f}x" for o in others),
+           f"{median(kiln_key, 1):.2f} / {median(kiln_key, 2):.2f}"]
+    print("| " + " | ".join(row) + " |")
 bad = {k: v for k, v in errors.items() if v}
 if bad:
     print("non-2xx answers:", ", ".join(f"{s} {w} c{c}: {n}" for (w, c, s), n in sorted(bad.items())))
