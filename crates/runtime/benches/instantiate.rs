@@ -20,6 +20,10 @@ use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+// The allocator of the kiln binary, for both embeddings.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn kiln_hello(pooling: bool) -> HttpComponent {
     let options = RuntimeOptions {
         cache_dir: None,
@@ -163,6 +167,9 @@ fn measure<F: Future<Output = ()>>(
             })
         })
     });
+    if samples.is_empty() {
+        return; // filtered out on the command line
+    }
     samples.sort();
     println!(
         "{name}: p50 {:.1} µs, p99 {:.1} µs over {} requests",

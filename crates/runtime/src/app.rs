@@ -134,6 +134,31 @@ impl LoadedApp {
         })
     }
 
+    /// Most instances of `spec`'s components alive at once when loaded with `options`, what
+    /// a runtime's pool must hold ([`crate::RuntimeOptions::max_instances`]): each HTTP
+    /// component's `max_concurrent` and one more (an instance still being dropped as its
+    /// successor starts), and one for each Redis trigger, whose messages run one at a time.
+    pub fn instances_needed(spec: &AppSpec, options: &AppOptions) -> u32 {
+        let mut http_components: Vec<&str> = spec
+            .http_triggers
+            .iter()
+            .map(|t| t.component.as_str())
+            .collect();
+        http_components.sort_unstable();
+        http_components.dedup();
+        let http = spec
+            .components
+            .iter()
+            .filter(|c| http_components.binary_search(&c.id.as_str()).is_ok())
+            .map(|c| {
+                limits_for(spec, c, options)
+                    .max_concurrent()
+                    .saturating_add(1)
+            });
+        let redis = spec.redis_triggers.iter().map(|_| 1);
+        http.chain(redis).fold(0, u32::saturating_add)
+    }
+
     /// Lets the app's components send requests to the app itself (`self`): `handler` serves
     /// them through the app's routes. Held weakly; set once.
     pub fn serve_local_requests_with(&self, handler: &Arc<dyn LocalHttp>) {
@@ -284,5 +309,67 @@ impl AppCapabilities {
             local_http: self.local_http.clone(),
             connections: self.connections.clone(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use kiln_manifest::LoadedManifest;
+
+    use super::*;
+
+    #[test]
+    fn an_app_needs_each_http_components_requests_and_one_per_redis_trigger() {
+        let manifest = r#"
+spin_manifest_version = 2
+[application]
+name = "sizes"
+[application.trigger.redis]
+address = "redis://127.0.0.1:6379"
+[[trigger.http]]
+route = "/a/..."
+component = "busy"
+[[trigger.http]]
+route = "/b/..."
+component = "busy"
+[[trigger.http]]
+route = "/..."
+component = "default"
+[[trigger.redis]]
+channel = "events"
+component = "listener"
+[component.busy]
+source = "busy.wasm"
+[component.busy.tool.kiln.limits]
+max_concurrent = 8
+[component.default]
+source = "default.wasm"
+[component.listener]
+source = "listener.wasm"
+[component.unused]
+source = "unused.wasm"
+"#;
+        let spec = LoadedManifest::from_text(Path::new("spin.toml"), manifest)
+            .expect("a valid manifest")
+            .app;
+        let default = crate::limits::DEFAULT_LIMITS.max_concurrent.unwrap();
+        let expected = (8 + 1) + (default + 1) + 1;
+        assert_eq!(
+            LoadedApp::instances_needed(&spec, &AppOptions::default()),
+            expected
+        );
+        let options = AppOptions {
+            limits: Limits {
+                max_concurrent: Some(3),
+                ..Limits::default()
+            },
+            ..AppOptions::default()
+        };
+        assert_eq!(
+            LoadedApp::instances_needed(&spec, &options),
+            (8 + 1) + (3 + 1) + 1
+        );
     }
 }

@@ -25,7 +25,9 @@ pub struct RuntimeOptions {
     pub cache_dir: Option<PathBuf>,
     /// Use the pooling instance allocator (falls back to on-demand if the pool cannot be reserved).
     pub pooling: bool,
-    /// Most component instances alive at once, when pooling.
+    /// Most component instances alive at once, when pooling. The pool sets up every slot at
+    /// start (a fiber stack costs a system call), so a host sizes it to what it admits:
+    /// see [`crate::LoadedApp::instances_needed`].
     pub max_instances: u32,
     /// Most HTTP components kept loaded at once; past it the least recently used are
     /// unloaded and load again from the compile cache on their next request.
@@ -35,12 +37,15 @@ pub struct RuntimeOptions {
 /// The default of [`RuntimeOptions::max_loaded_components`].
 pub const DEFAULT_MAX_LOADED_COMPONENTS: usize = 1000;
 
+/// The default, and the most a host sizes itself to, of [`RuntimeOptions::max_instances`].
+pub const DEFAULT_MAX_INSTANCES: u32 = 1000;
+
 impl Default for RuntimeOptions {
     fn default() -> Self {
         Self {
             cache_dir: default_cache_dir(),
             pooling: true,
-            max_instances: 1000,
+            max_instances: DEFAULT_MAX_INSTANCES,
             max_loaded_components: DEFAULT_MAX_LOADED_COMPONENTS,
         }
     }
@@ -151,18 +156,36 @@ fn base_config() -> Config {
     config
 }
 
-/// Pool sizes for a small host: `max_instances` components, each with a few core instances,
-/// memories and tables. Slots stay reserved (virtual memory only) until used.
+// Most core instances, memories and tables one component may hold.
+const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 32;
+const MAX_MEMORIES_PER_COMPONENT: u32 = 4;
+const MAX_TABLES_PER_COMPONENT: u32 = 16;
+
+/// Pool sizes for `max_instances` components, each with a few core instances, memories and
+/// tables on average, and room for at least one of the largest. Slots stay reserved (virtual
+/// memory only) until used.
 fn pooling_config(max_instances: u32) -> PoolingAllocationConfig {
+    let instances = max_instances.max(1);
     let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(max_instances);
-    pool.total_core_instances(max_instances * 4);
-    pool.total_memories(max_instances * 2);
-    pool.total_tables(max_instances * 4);
-    pool.total_stacks(max_instances);
-    pool.max_core_instances_per_component(32);
-    pool.max_memories_per_component(4);
-    pool.max_tables_per_component(16);
+    pool.total_component_instances(instances);
+    pool.total_core_instances(
+        instances
+            .saturating_mul(4)
+            .max(MAX_CORE_INSTANCES_PER_COMPONENT),
+    );
+    pool.total_memories(instances.saturating_mul(2).max(MAX_MEMORIES_PER_COMPONENT));
+    pool.total_tables(instances.saturating_mul(4).max(MAX_TABLES_PER_COMPONENT));
+    // An instance may hold two fiber stacks at a moment (one call starting as another
+    // unwinds), and a shared 0.3 instance one per request it serves. A full-size pool keeps
+    // one per instance: a stack costs a system call at start.
+    pool.total_stacks(
+        instances
+            .saturating_mul(2)
+            .min(instances.max(DEFAULT_MAX_INSTANCES)),
+    );
+    pool.max_core_instances_per_component(MAX_CORE_INSTANCES_PER_COMPONENT);
+    pool.max_memories_per_component(MAX_MEMORIES_PER_COMPONENT);
+    pool.max_tables_per_component(MAX_TABLES_PER_COMPONENT);
     pool.max_memory_size(1 << 32);
     // Keep a little of each slot resident so reuse does not fault pages back in: the first
     // pages of a memory, a table, and the part of an async stack a request typically uses.

@@ -137,12 +137,19 @@ impl Failure {
     }
 }
 
-/// The kind of failure an error chain shows: a memory limit, a trap, or else a guest error.
+/// The kind of failure an error chain shows: a memory limit, a full instance pool (busy, as a
+/// component past its `max_concurrent` is), a trap, or else a guest error.
 fn classify<'a>(mut chain: impl Iterator<Item = &'a (dyn StdError + 'static)>) -> FailureKind {
     let mut kind = FailureKind::GuestError;
     for cause in chain.by_ref() {
         if cause.downcast_ref::<MemoryLimitExceeded>().is_some() {
             return FailureKind::MemoryLimit;
+        }
+        if cause
+            .downcast_ref::<wasmtime::PoolConcurrencyLimitError>()
+            .is_some()
+        {
+            return FailureKind::Busy;
         }
         if cause.downcast_ref::<wasmtime::Trap>().is_some() {
             kind = FailureKind::Trap;

@@ -4,7 +4,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use kiln_runtime::{ComponentLimits, HttpComponent, Runtime, RuntimeOptions};
+use kiln_runtime::{
+    ComponentLimits, HttpComponent, Runtime, RuntimeOptions, DEFAULT_MAX_INSTANCES,
+};
 use kiln_trigger::http::RequestHandler;
 
 use super::capabilities::CapabilityArgs;
@@ -26,12 +28,19 @@ pub(crate) struct ServeCommand {
 impl ServeCommand {
     pub(crate) async fn run(self) -> anyhow::Result<i32> {
         let grants = self.capabilities.grants()?;
-        let runtime = Runtime::new(&RuntimeOptions::default())?;
+        let limits = ComponentLimits::resolve(self.limits.limits());
+        // Its requests, and one instance still being dropped as its successor starts.
+        let runtime = Runtime::new(&RuntimeOptions {
+            max_instances: limits
+                .max_concurrent()
+                .saturating_add(1)
+                .min(DEFAULT_MAX_INSTANCES),
+            ..RuntimeOptions::default()
+        })?;
         let id = self
             .wasm
             .file_stem()
             .map_or_else(|| "component".into(), |s| s.to_string_lossy().into_owned());
-        let limits = ComponentLimits::resolve(self.limits.limits());
         let component = HttpComponent::load(&runtime, &id, &self.wasm, grants, limits)?;
         let listener = self.listen.bind().await?;
         println!("Serving http://{}", listener.local_addr()?);

@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use clap::Args;
 use kiln_manifest::{LoadedManifest, RuntimeConfig};
 use kiln_runtime::{
-    AppOptions, LoadedApp, LocalHttp, Runtime, RuntimeOptions, DEFAULT_MAX_LOADED_COMPONENTS,
+    AppOptions, LoadedApp, LocalHttp, Runtime, RuntimeOptions, DEFAULT_MAX_INSTANCES,
+    DEFAULT_MAX_LOADED_COMPONENTS,
 };
 use kiln_trigger::http::RequestHandler;
 
@@ -75,6 +76,7 @@ impl UpCommand {
             limits: self.limits.limits(),
         };
         let runtime = Runtime::new(&RuntimeOptions {
+            max_instances: LoadedApp::instances_needed(&app, &options).min(DEFAULT_MAX_INSTANCES),
             max_loaded_components: self.max_loaded_components as usize,
             ..RuntimeOptions::default()
         })?;

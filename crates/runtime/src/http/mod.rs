@@ -232,3 +232,54 @@ impl Resident for Inner {
         Some(Box::new(handler))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http_body_util::Empty;
+
+    use super::*;
+    use crate::RuntimeOptions;
+
+    fn get(path: &str) -> hyper::Request<Empty<Bytes>> {
+        hyper::Request::get(format!("http://localhost{path}"))
+            .body(Empty::new())
+            .expect("a valid request")
+    }
+
+    #[tokio::test]
+    async fn a_request_past_a_full_instance_pool_is_refused_as_busy() {
+        let runtime = Runtime::new(&RuntimeOptions {
+            cache_dir: None,
+            max_instances: 1,
+            ..RuntimeOptions::default()
+        })
+        .expect("a runtime");
+        let limits = ComponentLimits::resolve(kiln_manifest::Limits {
+            max_concurrent: Some(2),
+            ..kiln_manifest::Limits::default()
+        });
+        let component = HttpComponent::load(
+            &runtime,
+            "faults",
+            kiln_test_guests::HTTP_FAULTS.as_ref(),
+            Grants::default(),
+            limits,
+        )
+        .expect("the guest loads");
+        let route: Arc<str> = "/...".into();
+        let sleeper = {
+            let (component, route) = (component.clone(), route.clone());
+            tokio::spawn(async move { component.handle(get("/sleep?ms=2000"), &route).await })
+        };
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let refused = component
+            .handle(get("/ok"), &route)
+            .await
+            .expect_err("the pool holds one instance");
+        assert_eq!(refused.kind, FailureKind::Busy, "{:?}", refused.error);
+        assert_eq!(refused.kind.status(), 503);
+        sleeper.abort();
+    }
+}

@@ -68,6 +68,9 @@ impl P2Handler {
                     format_args!("the guest ran past its timeout of {timeout:?} and was stopped"),
                 ))),
             };
+            // The instance's pool slots are free before its request slot is: the pool holds
+            // no more instances than the component admits requests.
+            drop(store);
             drop(slot);
             let _ = outcome_sender.send(result);
         });
