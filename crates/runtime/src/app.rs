@@ -135,9 +135,9 @@ impl LoadedApp {
     }
 
     /// Most instances of `spec`'s components alive at once when loaded with `options`, what
-    /// a runtime's pool must hold ([`crate::RuntimeOptions::max_instances`]): each HTTP
-    /// component's `max_concurrent` and one more (an instance still being dropped as its
-    /// successor starts), and one for each Redis trigger, whose messages run one at a time.
+    /// a runtime's pool must hold ([`crate::RuntimeOptions::sized_for`]): each HTTP
+    /// component's [`ComponentLimits::instances_needed`], and one for each Redis trigger,
+    /// whose messages run one at a time.
     pub fn instances_needed(spec: &AppSpec, options: &AppOptions) -> u32 {
         let mut http_components: Vec<&str> = spec
             .http_triggers
@@ -150,11 +150,7 @@ impl LoadedApp {
             .components
             .iter()
             .filter(|c| http_components.binary_search(&c.id.as_str()).is_ok())
-            .map(|c| {
-                limits_for(spec, c, options)
-                    .max_concurrent()
-                    .saturating_add(1)
-            });
+            .map(|c| limits_for(spec, c, options).instances_needed());
         let redis = spec.redis_triggers.iter().map(|_| 1);
         http.chain(redis).fold(0, u32::saturating_add)
     }

@@ -27,7 +27,7 @@ pub struct RuntimeOptions {
     pub pooling: bool,
     /// Most component instances alive at once, when pooling. The pool sets up every slot at
     /// start (a fiber stack costs a system call), so a host sizes it to what it admits:
-    /// see [`crate::LoadedApp::instances_needed`].
+    /// see [`RuntimeOptions::sized_for`].
     pub max_instances: u32,
     /// Most HTTP components kept loaded at once; past it the least recently used are
     /// unloaded and load again from the compile cache on their next request.
@@ -37,8 +37,21 @@ pub struct RuntimeOptions {
 /// The default of [`RuntimeOptions::max_loaded_components`].
 pub const DEFAULT_MAX_LOADED_COMPONENTS: usize = 1000;
 
-/// The default, and the most a host sizes itself to, of [`RuntimeOptions::max_instances`].
-pub const DEFAULT_MAX_INSTANCES: u32 = 1000;
+/// The default, and the most [`RuntimeOptions::sized_for`] sizes a pool to, of
+/// [`RuntimeOptions::max_instances`].
+const DEFAULT_MAX_INSTANCES: u32 = 1000;
+
+impl RuntimeOptions {
+    /// The defaults, with a pool for `instances` instances alive at once (at most 1000): what
+    /// [`crate::LoadedApp::instances_needed`] or [`crate::ComponentLimits::instances_needed`]
+    /// says a host admits.
+    pub fn sized_for(instances: u32) -> Self {
+        Self {
+            max_instances: instances.min(DEFAULT_MAX_INSTANCES),
+            ..Self::default()
+        }
+    }
+}
 
 impl Default for RuntimeOptions {
     fn default() -> Self {

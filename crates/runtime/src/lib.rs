@@ -27,7 +27,7 @@ mod store;
 pub use app::{AppOptions, LoadedApp, LoadedComponent, RedisSubscription};
 pub use capabilities::outbound::{LocalHttp, LocalResponse};
 pub use command::CommandOutcome;
-pub use engine::{Runtime, RuntimeOptions, DEFAULT_MAX_INSTANCES, DEFAULT_MAX_LOADED_COMPONENTS};
+pub use engine::{Runtime, RuntimeOptions, DEFAULT_MAX_LOADED_COMPONENTS};
 pub use error::LoadError;
 pub use fault::{Failure, FailureKind};
 pub use grants::{DirGrant, Grants, GuestStdio, Outbound};

@@ -68,6 +68,12 @@ impl ComponentLimits {
         self.max_concurrent
     }
 
+    /// Most instances of the component alive at once: one per request it runs, and one more
+    /// still being dropped as its successor starts.
+    pub fn instances_needed(&self) -> u32 {
+        self.max_concurrent.saturating_add(1)
+    }
+
     /// A slot to run one request in, waiting briefly when all are taken; `None` when none
     /// freed up in time. The slot is held until the permit is dropped.
     pub(crate) async fn acquire_slot(&self) -> Option<OwnedSemaphorePermit> {

@@ -4,9 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use kiln_runtime::{
-    ComponentLimits, HttpComponent, Runtime, RuntimeOptions, DEFAULT_MAX_INSTANCES,
-};
+use kiln_runtime::{ComponentLimits, HttpComponent, Runtime, RuntimeOptions};
 use kiln_trigger::http::RequestHandler;
 
 use super::capabilities::CapabilityArgs;
@@ -29,14 +27,7 @@ impl ServeCommand {
     pub(crate) async fn run(self) -> anyhow::Result<i32> {
         let grants = self.capabilities.grants()?;
         let limits = ComponentLimits::resolve(self.limits.limits());
-        // Its requests, and one instance still being dropped as its successor starts.
-        let runtime = Runtime::new(&RuntimeOptions {
-            max_instances: limits
-                .max_concurrent()
-                .saturating_add(1)
-                .min(DEFAULT_MAX_INSTANCES),
-            ..RuntimeOptions::default()
-        })?;
+        let runtime = Runtime::new(&RuntimeOptions::sized_for(limits.instances_needed()))?;
         let id = self
             .wasm
             .file_stem()

@@ -7,8 +7,7 @@ use anyhow::Context as _;
 use clap::Args;
 use kiln_manifest::{LoadedManifest, RuntimeConfig};
 use kiln_runtime::{
-    AppOptions, LoadedApp, LocalHttp, Runtime, RuntimeOptions, DEFAULT_MAX_INSTANCES,
-    DEFAULT_MAX_LOADED_COMPONENTS,
+    AppOptions, LoadedApp, LocalHttp, Runtime, RuntimeOptions, DEFAULT_MAX_LOADED_COMPONENTS,
 };
 use kiln_trigger::http::RequestHandler;
 
@@ -76,9 +75,8 @@ impl UpCommand {
             limits: self.limits.limits(),
         };
         let runtime = Runtime::new(&RuntimeOptions {
-            max_instances: LoadedApp::instances_needed(&app, &options).min(DEFAULT_MAX_INSTANCES),
             max_loaded_components: self.max_loaded_components as usize,
-            ..RuntimeOptions::default()
+            ..RuntimeOptions::sized_for(LoadedApp::instances_needed(&app, &options))
         })?;
         let app = LoadedApp::load(&runtime, app, &options).await?;
         let _subscriptions = kiln_trigger::redis::subscribe_all(app.redis_triggers()).await?;
