@@ -1,7 +1,7 @@
 //! [`LoadedApp`]: every component an app's triggers call, compiled, granted its capabilities and
 //! pre-linked, all checked before anything listens.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -81,20 +81,27 @@ impl LoadedApp {
         let capabilities = AppCapabilities::configure(&spec, options).await?;
         let by_id: HashMap<&str, &ComponentSpec> =
             spec.components.iter().map(|c| (c.id.as_str(), c)).collect();
-        let mut components = HashMap::new();
+        let mut http_components: Vec<&ComponentSpec> = Vec::new();
+        let mut seen = HashSet::new();
         for trigger in &spec.http_triggers {
-            if components.contains_key(&trigger.component) {
-                continue;
+            // The manifest crate guarantees the component exists.
+            if let Some(component) = by_id.get(trigger.component.as_str()) {
+                if seen.insert(component.id.as_str()) {
+                    http_components.push(component);
+                }
             }
-            let Some(component) = by_id.get(trigger.component.as_str()) else {
-                continue; // the manifest crate guarantees this exists
-            };
+        }
+        // Compiling is most of a cold start: components compile on every core at once.
+        let loaded = crate::parallel::try_map(&http_components, |component| {
             let grants = capabilities.grants_for(component, options)?;
             let limits = limits_for(&spec, component, options);
-            let http =
-                HttpComponent::load(runtime, &component.id, &component.source, grants, limits)?;
-            components.insert(component.id.clone(), LoadedComponent { http });
-        }
+            HttpComponent::load(runtime, &component.id, &component.source, grants, limits)
+        })?;
+        let components: HashMap<String, LoadedComponent> = http_components
+            .iter()
+            .zip(loaded)
+            .map(|(component, http)| (component.id.clone(), LoadedComponent { http }))
+            .collect();
         let mut message_handlers = HashMap::new();
         let mut redis_triggers = Vec::new();
         for trigger in &spec.redis_triggers {

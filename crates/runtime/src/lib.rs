@@ -21,6 +21,7 @@ mod limits;
 mod loader;
 mod message;
 mod metrics;
+mod parallel;
 mod residency;
 mod store;
 

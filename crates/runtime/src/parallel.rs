@@ -1,0 +1,79 @@
+//! [`try_map`]: fallible work on many items spread over the machine's cores, with the outcome a
+//! sequential loop would have had. An app with thousands of components loads them this way.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// `work` applied to every item, on up to one thread per core; the results in the items'
+/// order. On failure, no new item is started and the error of the first failing item is
+/// returned: items are taken in order, so every item before it has run.
+pub(crate) fn try_map<T, R, E>(
+    items: &[T],
+    work: impl Fn(&T) -> Result<R, E> + Sync,
+) -> Result<Vec<R>, E>
+where
+    T: Sync,
+    R: Send,
+    E: Send,
+{
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(work).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let done = Mutex::new(Vec::with_capacity(items.len()));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut mine = Vec::new();
+                while !failed.load(Ordering::Relaxed) {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(item) = items.get(index) else { break };
+                    let result = work(item);
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    mine.push((index, result));
+                }
+                done.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_unstable_by_key(|(index, _)| *index);
+    done.into_iter().map(|(_, result)| result).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_keep_the_items_order() {
+        let items: Vec<u32> = (0..1000).collect();
+        let doubled = try_map(&items, |n| Ok::<_, ()>(n * 2)).unwrap();
+        assert_eq!(doubled, items.iter().map(|n| n * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_first_failing_item_is_reported() {
+        let items: Vec<u32> = (0..1000).collect();
+        let failure = try_map(&items, |&n| {
+            if n >= 300 && n % 7 == 0 {
+                Err(n)
+            } else {
+                Ok(n)
+            }
+        });
+        assert_eq!(failure, Err(301));
+    }
+
+    #[test]
+    fn no_items_no_threads() {
+        let none: Vec<u32> = Vec::new();
+        assert_eq!(try_map(&none, |&n| Ok::<_, ()>(n)), Ok(vec![]));
+    }
+}
