@@ -175,14 +175,14 @@ impl Metrics {
                 status: 200,
             })
             .clone();
-        ComponentMetrics {
+        ComponentMetrics(Arc::new(ComponentHandles {
             ok,
             duration: self.durations.get_or_create(&labels).clone(),
             instances: self.instances.get_or_create(&labels).clone(),
             failures,
             component: labels.component,
             metrics: self.clone(),
-        }
+        }))
     }
 
     /// The Prometheus text exposition of every metric, with the pool's gauges read from `engine`
@@ -207,9 +207,12 @@ impl Metrics {
     }
 }
 
-/// One component's metrics. Cheap to clone.
+/// One component's metrics. Cheap to clone: each request clones it a few times, so its
+/// dozen handles sit behind one shared pointer.
 #[derive(Clone)]
-pub struct ComponentMetrics {
+pub struct ComponentMetrics(Arc<ComponentHandles>);
+
+struct ComponentHandles {
     component: ComponentId,
     /// Requests answered 200, the common case, counted without a label lookup.
     ok: Counter,
@@ -223,17 +226,18 @@ impl ComponentMetrics {
     /// Counts a request answered with `status` after `elapsed`.
     pub fn record_request(&self, status: u16, elapsed: Duration) {
         if status == 200 {
-            self.ok.inc();
+            self.0.ok.inc();
         } else {
-            self.metrics
+            self.0
+                .metrics
                 .requests
                 .get_or_create(&RequestLabels {
-                    component: self.component.clone(),
+                    component: self.0.component.clone(),
                     status,
                 })
                 .inc();
         }
-        self.duration.observe(elapsed.as_secs_f64());
+        self.0.duration.observe(elapsed.as_secs_f64());
     }
 
     /// Counts a failure of `kind`.
@@ -242,18 +246,18 @@ impl ComponentMetrics {
             .iter()
             .position(|k| *k == kind)
             .unwrap_or_default();
-        self.failures[index].inc();
+        self.0.failures[index].inc();
     }
 
     /// Counts a load of the component after it was unloaded.
     pub(crate) fn record_reload(&self) {
-        self.metrics.component_reloads.inc();
+        self.0.metrics.component_reloads.inc();
     }
 
     /// Counts an instance as alive until the returned guard is dropped.
     pub(crate) fn instance_alive(&self) -> InstanceAlive {
-        self.instances.inc();
-        InstanceAlive(self.instances.clone())
+        self.0.instances.inc();
+        InstanceAlive(self.0.instances.clone())
     }
 }
 
