@@ -91,7 +91,7 @@ impl LoadedApp {
                 }
             }
         }
-        // Compiling is most of a cold start: components compile on every core at once.
+        // Compiling is most of a cold start: several components load at once.
         let loaded = crate::parallel::try_map(&http_components, |component| {
             let grants = capabilities.grants_for(component, options)?;
             let limits = limits_for(&spec, component, options);

@@ -4,8 +4,13 @@
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-/// `work` applied to every item, on up to one thread per core; the results in the items'
-/// order. On failure, no new item is started and the error of the first failing item is
+/// Most threads [`try_map`] runs on. Each compile already spreads a component's functions over
+/// every core; more loads at once only overlap their serial parts, and each holds a compile's
+/// worth of memory (hundreds of MiB for a large component).
+const MAX_THREADS: usize = 4;
+
+/// `work` applied to every item, on up to one thread per core (at most [`MAX_THREADS`]); the
+/// results in the items' order. On failure, no new item is started and the error of the first failing item is
 /// returned: items are taken in order, so every item before it has run.
 pub(crate) fn try_map<T, R, E>(
     items: &[T],
@@ -18,6 +23,7 @@ where
 {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
+        .min(MAX_THREADS)
         .min(items.len());
     if threads <= 1 {
         return items.iter().map(work).collect();
