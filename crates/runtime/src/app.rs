@@ -81,16 +81,7 @@ impl LoadedApp {
         let capabilities = AppCapabilities::configure(&spec, options).await?;
         let by_id: HashMap<&str, &ComponentSpec> =
             spec.components.iter().map(|c| (c.id.as_str(), c)).collect();
-        let mut http_components: Vec<&ComponentSpec> = Vec::new();
-        let mut seen = HashSet::new();
-        for trigger in &spec.http_triggers {
-            // The manifest crate guarantees the component exists.
-            if let Some(component) = by_id.get(trigger.component.as_str()) {
-                if seen.insert(component.id.as_str()) {
-                    http_components.push(component);
-                }
-            }
-        }
+        let http_components = http_components(&spec);
         // Compiling is most of a cold start: several components load at once.
         let loaded = crate::parallel::try_map(&http_components, |component| {
             let grants = capabilities.grants_for(component, options)?;
@@ -146,17 +137,8 @@ impl LoadedApp {
     /// component's [`ComponentLimits::instances_needed`], and one for each Redis trigger,
     /// whose messages run one at a time.
     pub fn instances_needed(spec: &AppSpec, options: &AppOptions) -> u32 {
-        let mut http_components: Vec<&str> = spec
-            .http_triggers
-            .iter()
-            .map(|t| t.component.as_str())
-            .collect();
-        http_components.sort_unstable();
-        http_components.dedup();
-        let http = spec
-            .components
-            .iter()
-            .filter(|c| http_components.binary_search(&c.id.as_str()).is_ok())
+        let http = http_components(spec)
+            .into_iter()
             .map(|c| limits_for(spec, c, options).instances_needed());
         let redis = spec.redis_triggers.iter().map(|_| 1);
         http.chain(redis).fold(0, u32::saturating_add)
@@ -182,6 +164,19 @@ impl LoadedApp {
     pub fn component(&self, id: &str) -> Option<&LoadedComponent> {
         self.components.get(id)
     }
+}
+
+/// The components `spec`'s HTTP triggers call, each once, in trigger order.
+fn http_components(spec: &AppSpec) -> Vec<&ComponentSpec> {
+    let by_id: HashMap<&str, &ComponentSpec> =
+        spec.components.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut seen = HashSet::new();
+    spec.http_triggers
+        .iter()
+        // The manifest crate guarantees the component exists.
+        .filter_map(|trigger| by_id.get(trigger.component.as_str()).copied())
+        .filter(|component| seen.insert(component.id.as_str()))
+        .collect()
 }
 
 /// A component's limits: its own, then the app's, then the command line's, then kiln's.

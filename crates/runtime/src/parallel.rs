@@ -2,7 +2,6 @@
 //! sequential loop would have had. An app with thousands of components loads them this way.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// Most threads [`try_map`] runs on. Each compile already spreads a component's functions over
 /// every core; more loads at once only overlap their serial parts, and each holds a compile's
@@ -10,8 +9,8 @@ use std::sync::Mutex;
 const MAX_THREADS: usize = 4;
 
 /// `work` applied to every item, on up to one thread per core (at most [`MAX_THREADS`]); the
-/// results in the items' order. On failure, no new item is started and the error of the first failing item is
-/// returned: items are taken in order, so every item before it has run.
+/// results in the items' order. On failure, no new item is started and the error of the first
+/// failing item is returned: items are taken in order, so every item before it has run.
 pub(crate) fn try_map<T, R, E>(
     items: &[T],
     work: impl Fn(&T) -> Result<R, E> + Sync,
@@ -30,25 +29,27 @@ where
     }
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let done = Mutex::new(Vec::with_capacity(items.len()));
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                let mut mine = Vec::new();
-                while !failed.load(Ordering::Relaxed) {
-                    let index = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(index) else { break };
-                    let result = work(item);
-                    if result.is_err() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    mine.push((index, result));
-                }
-                done.lock().unwrap_or_else(|e| e.into_inner()).extend(mine);
-            });
+    let worker = || {
+        let mut done = Vec::new();
+        while !failed.load(Ordering::Relaxed) {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(index) else { break };
+            let result = work(item);
+            failed.fetch_or(result.is_err(), Ordering::Relaxed);
+            done.push((index, result));
         }
+        done
+    };
+    let mut done: Vec<(usize, Result<R, E>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads).map(|_| scope.spawn(worker)).collect();
+        workers
+            .into_iter()
+            .flat_map(|w| {
+                w.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
     });
-    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
     done.sort_unstable_by_key(|(index, _)| *index);
     done.into_iter().map(|(_, result)| result).collect()
 }
