@@ -54,8 +54,8 @@ pub struct VariableSpec {
     pub secret: bool,
 }
 
-/// One component and everything it is granted.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// One component and everything it is granted. Its default grants nothing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ComponentSpec {
     /// The component id (`[component.ID]`).
     pub id: String,

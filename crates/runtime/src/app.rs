@@ -2,38 +2,19 @@
 //! pre-linked, all checked before anything listens.
 
 use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use kiln_manifest::{AppSpec, ComponentSpec, Limits, RuntimeConfig};
+use kiln_manifest::{AppSpec, ComponentSpec};
 
-use crate::capabilities::key_value::{configure_stores, KeyValueStores};
-use crate::capabilities::outbound::{AllowedHost, LocalHttp, LocalHttpSlot};
-use crate::capabilities::sqlite::{configure_databases, SqliteDatabases};
-use crate::capabilities::variables::AppVariables;
-use crate::capabilities::ServerConnections;
-use crate::grants::{DirGrant, Grants, GuestStdio, Outbound};
-use crate::guest_logs::GuestLogs;
+use crate::capabilities::capability::{AppContext, ComponentContext};
+use crate::capabilities::outbound::LocalHttp;
+use crate::grants::Grants;
 use crate::http::HttpComponent;
 use crate::limits::ComponentLimits;
 use crate::message::MessageComponent;
+use crate::options::AppOptions;
+use crate::store::{AppCapabilities, ComponentCapabilities};
 use crate::{LoadError, Runtime};
-
-/// How to load an app: where its state lives, and what the command line adds.
-#[derive(Debug, Clone, Default)]
-pub struct AppOptions {
-    /// The app's state directory (`.kiln/` beside the manifest): embedded stores, staged files.
-    pub state_dir: PathBuf,
-    /// `--variable name=value` pairs, in order (later ones win).
-    pub variables: Vec<(String, String)>,
-    /// SQL run on the `default` database before serving (`--sqlite`).
-    pub sqlite_statements: Vec<String>,
-    /// Where stores and databases live (`--runtime-config-file`); empty: the embedded defaults.
-    pub runtime_config: RuntimeConfig,
-    /// Limits for components whose manifest sets none (the command line's); kiln's defaults
-    /// fill in the rest.
-    pub limits: Limits,
-}
 
 /// An app ready to serve. Cheap to clone.
 #[derive(Clone)]
@@ -41,7 +22,7 @@ pub struct LoadedApp {
     spec: Arc<AppSpec>,
     components: Arc<HashMap<String, LoadedComponent>>,
     redis_triggers: Arc<Vec<RedisSubscription>>,
-    local_http: LocalHttpSlot,
+    capabilities: Arc<AppCapabilities>,
 }
 
 /// One loaded component.
@@ -62,15 +43,6 @@ pub struct RedisSubscription {
     pub handler: MessageComponent,
 }
 
-/// The capability state an app configures once and its components share.
-struct AppCapabilities {
-    variables: AppVariables,
-    key_value: KeyValueStores,
-    sqlite: SqliteDatabases,
-    local_http: LocalHttpSlot,
-    connections: ServerConnections,
-}
-
 impl LoadedApp {
     /// Configures the app's capabilities and loads every component an HTTP trigger refers to.
     pub async fn load(
@@ -78,15 +50,19 @@ impl LoadedApp {
         spec: AppSpec,
         options: &AppOptions,
     ) -> Result<Self, LoadError> {
-        let capabilities = AppCapabilities::configure(&spec, options).await?;
+        let capabilities = AppCapabilities::configure(&AppContext {
+            spec: &spec,
+            options,
+        })
+        .await?;
         let by_id: HashMap<&str, &ComponentSpec> =
             spec.components.iter().map(|c| (c.id.as_str(), c)).collect();
         let http_components = http_components(&spec);
         // Compiling is most of a cold start: several components load at once.
         let loaded = crate::parallel::try_map(&http_components, |component| {
-            let grants = capabilities.grants_for(component, options)?;
+            let granted = grant(&capabilities, component, options)?;
             let limits = limits_for(&spec, component, options);
-            HttpComponent::load(runtime, &component.id, &component.source, grants, limits)
+            HttpComponent::load_granted(runtime, &component.id, &component.source, granted, limits)
         })?;
         let components: HashMap<String, LoadedComponent> = http_components
             .iter()
@@ -100,13 +76,13 @@ impl LoadedApp {
                 continue; // the manifest crate guarantees this exists
             };
             if !message_handlers.contains_key(&component.id) {
-                let grants = capabilities.grants_for(component, options)?;
+                let granted = grant(&capabilities, component, options)?;
                 let limits = limits_for(&spec, component, options);
                 let handler = MessageComponent::load(
                     runtime,
                     &component.id,
                     &component.source,
-                    grants,
+                    granted,
                     limits,
                 )?;
                 message_handlers.insert(component.id.clone(), handler);
@@ -128,7 +104,7 @@ impl LoadedApp {
             spec: Arc::new(spec),
             components: Arc::new(components),
             redis_triggers: Arc::new(redis_triggers),
-            local_http: capabilities.local_http,
+            capabilities: Arc::new(capabilities),
         })
     }
 
@@ -147,7 +123,7 @@ impl LoadedApp {
     /// Lets the app's components send requests to the app itself (`self`): `handler` serves
     /// them through the app's routes. Held weakly; set once.
     pub fn serve_local_requests_with(&self, handler: &Arc<dyn LocalHttp>) {
-        self.local_http.set(handler);
+        self.capabilities.outbound_http.set(handler);
     }
 
     /// The app as specified.
@@ -184,130 +160,23 @@ fn limits_for(spec: &AppSpec, component: &ComponentSpec, options: &AppOptions) -
     ComponentLimits::resolve(component.limits.or(spec.limits).or(options.limits))
 }
 
-impl AppCapabilities {
-    async fn configure(spec: &AppSpec, options: &AppOptions) -> Result<Self, LoadError> {
-        let configure = |what: &'static str| move |reason| LoadError::Configure { what, reason };
-        let variables = AppVariables::resolve(
-            spec,
-            &options.variables,
-            &options.runtime_config.variable_providers,
-        )
-        .await
-        .map_err(configure("variables"))?;
-        let uses = |labels: fn(&ComponentSpec) -> &Vec<String>| {
-            spec.components.iter().any(|c| !labels(c).is_empty())
-        };
-        let config = &options.runtime_config;
-        let key_value = configure_stores(
-            &options.state_dir,
-            uses(|c| &c.key_value_stores),
-            &config.key_value_stores,
-        )
-        .map_err(configure("key-value stores"))?;
-        let sqlite = configure_databases(
-            &options.state_dir,
-            uses(|c| &c.sqlite_databases) || !options.sqlite_statements.is_empty(),
-            &config.sqlite_databases,
-        )
-        .map_err(configure("SQLite databases"))?;
-        if let Some(default) = sqlite.get("default") {
-            for statement in &options.sqlite_statements {
-                default
-                    .execute_batch(statement)
-                    .await
-                    .map_err(|e| LoadError::Configure {
-                        what: "--sqlite",
-                        reason: e.context(format!("running `{statement}` on the default database")),
-                    })?;
-            }
-        }
-        Ok(Self {
-            variables,
-            key_value,
-            sqlite,
-            local_http: LocalHttpSlot::default(),
-            connections: ServerConnections::default(),
-        })
-    }
-
-    /// What the manifest grants `component`: its environment, its files (read-only at `/`), its
-    /// outbound hosts, stores, databases and variables.
-    fn grants_for(
-        &self,
-        component: &ComponentSpec,
-        options: &AppOptions,
-    ) -> Result<Grants, LoadError> {
-        let id = &component.id;
-        let grant_error = |reason: String| LoadError::Grant {
-            id: id.clone(),
-            reason,
-        };
-        for label in &component.key_value_stores {
-            if self.key_value.get(label).is_none() {
-                return Err(grant_error(format!(
-                    "key_value_stores: store \"{label}\" is not defined: kiln provides \"default\"; define others as [key_value_store.{label}] in a file passed with --runtime-config-file"
-                )));
-            }
-        }
-        for label in &component.sqlite_databases {
-            if self.sqlite.get(label).is_none() {
-                return Err(grant_error(format!(
-                    "sqlite_databases: database \"{label}\" is not defined: kiln provides \"default\"; define others as [sqlite_database.{label}] in a file passed with --runtime-config-file"
-                )));
-            }
-        }
-        let mut dirs = Vec::new();
-        if !component.files.is_empty() {
-            let root = crate::files::stage(&options.state_dir, id, &component.files).map_err(
-                |reason| LoadError::Files {
-                    id: id.clone(),
-                    reason,
-                },
-            )?;
-            dirs.push(DirGrant {
-                host: root,
-                guest: "/".into(),
-                read_only: true,
-            });
-        }
-        let mut hosts = Vec::new();
-        for entry in &component.allowed_outbound_hosts {
-            let rendered = self
-                .variables
-                .render(entry)
-                .map_err(|e| grant_error(format!("allowed_outbound_hosts \"{entry}\": {e:#}")))?;
-            hosts.push(
-                AllowedHost::parse(&rendered)
-                    .map_err(|e| grant_error(format!("allowed_outbound_hosts: {e}")))?,
-            );
-        }
-        let variables = self
-            .variables
-            .for_component(component)
-            .map_err(|e| grant_error(format!("{e:#}")))?;
-        let log_dir = options.state_dir.join("logs");
-        let logs = GuestLogs::open(&log_dir, id).map_err(|e| {
-            grant_error(format!(
-                "opening its log files in {}: {e}",
-                log_dir.display()
-            ))
-        })?;
-        Ok(Grants {
-            env: component.environment.clone(),
-            dirs,
-            outbound: if hosts.is_empty() {
-                Outbound::Denied
-            } else {
-                Outbound::AllowList(hosts)
-            },
-            stdio: GuestStdio::Logged(logs),
-            key_value: self.key_value.grant(&component.key_value_stores),
-            sqlite: self.sqlite.grant(&component.sqlite_databases),
-            variables,
-            local_http: self.local_http.clone(),
-            connections: self.connections.clone(),
-        })
-    }
+/// What `app`'s capabilities grant `component`: its WASI grants from its manifest entry (with
+/// the app's variables rendered into it), then every capability's own.
+fn grant(
+    app: &AppCapabilities,
+    component: &ComponentSpec,
+    options: &AppOptions,
+) -> Result<ComponentCapabilities, LoadError> {
+    let render = |template: &str| app.variables.render(template);
+    let grants = Grants::for_component(component, render, &options.state_dir)?;
+    ComponentCapabilities::configure(
+        app,
+        &ComponentContext {
+            id: &component.id.as_str().into(),
+            spec: component,
+            grants: &Arc::new(grants),
+        },
+    )
 }
 
 #[cfg(test)]
@@ -315,6 +184,8 @@ mod tests {
     use std::path::Path;
 
     use kiln_manifest::LoadedManifest;
+
+    use kiln_manifest::Limits;
 
     use super::*;
 

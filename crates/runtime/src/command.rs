@@ -14,7 +14,7 @@ use wasmtime_wasi::I32Exit;
 use crate::grants::Grants;
 use crate::limits::ComponentLimits;
 use crate::loader::{compile, read_wasm, WasmKind};
-use crate::store::{wasi_builder, StoreState};
+use crate::store::{wasi_builder, ComponentCapabilities, StoreState};
 use crate::Runtime;
 
 /// How a command ended.
@@ -50,7 +50,8 @@ impl Runtime {
                 let component: Component = compile(self, &id, path, &wasm)?;
                 let id = Arc::from(id.as_str());
                 let metrics = self.metrics().for_component(&id);
-                let state = StoreState::new(&id, &Arc::new(grants), wasi.build(), limits, &metrics);
+                let capabilities = ComponentCapabilities::standalone(&id, grants)?;
+                let state = StoreState::new(&id, &capabilities, wasi.build(), limits, &metrics);
                 let mut store = state.into_store(self.engine());
                 let command = Command::instantiate_async(&mut store, &component, self.linker())
                     .await

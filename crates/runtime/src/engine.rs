@@ -99,7 +99,7 @@ impl Runtime {
             .as_ref()
             .map(|dir| CompileCache::new(dir.clone(), &engine));
         let mut linker = Linker::new(&engine);
-        crate::capabilities::link(&mut linker).context("linking host capabilities")?;
+        crate::store::link(&mut linker).context("linking host capabilities")?;
         Ok(Self {
             inner: Arc::new(Inner {
                 engine,

@@ -1,16 +1,17 @@
-//! What one component may touch. Built once per component at load; every instance of the
-//! component gets exactly these capabilities and nothing else.
+//! What one component may touch of the host: its environment, directories, stdio and outbound
+//! network ([`Grants`]). Built once per component at load, from the flags of `kiln run` and
+//! `kiln serve`, or from an app's manifest entry ([`Grants::for_component`]); every capability
+//! that reaches the network checks addresses against the same [`Outbound`].
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use crate::capabilities::key_value::KeyValueGrant;
-use crate::capabilities::outbound::{AllowedHost, LocalHttpSlot};
-use crate::capabilities::sqlite::SqliteGrant;
-use crate::capabilities::variables::VariablesGrant;
-use crate::capabilities::ServerConnections;
+use kiln_manifest::ComponentSpec;
+
 use crate::guest_logs::GuestLogs;
+use crate::network::{AllowedHost, Outbound};
+use crate::LoadError;
 
-/// The capabilities granted to a component.
+/// The host resources granted to a component.
 #[derive(Clone, Default)]
 pub struct Grants {
     /// Environment variables the guest sees.
@@ -21,16 +22,63 @@ pub struct Grants {
     pub outbound: Outbound,
     /// Where guest stdout and stderr go.
     pub stdio: GuestStdio,
-    /// Key-value stores the guest may open.
-    pub key_value: KeyValueGrant,
-    /// SQLite databases the guest may open.
-    pub sqlite: SqliteGrant,
-    /// The guest's variables, with their values.
-    pub variables: VariablesGrant,
-    /// The app's own routes, for requests to `self`.
-    pub local_http: LocalHttpSlot,
-    /// The app's connections to Redis, MQTT, PostgreSQL and MySQL servers.
-    pub connections: ServerConnections,
+}
+
+impl Grants {
+    /// What the manifest grants `component` of the host: its environment, its files (staged
+    /// under `state_dir`, read-only at `/`), its outbound hosts (templates rendered with
+    /// `render`) and its log files.
+    pub(crate) fn for_component(
+        component: &ComponentSpec,
+        render: impl Fn(&str) -> anyhow::Result<String>,
+        state_dir: &Path,
+    ) -> Result<Self, LoadError> {
+        let id = &component.id;
+        let grant_error = |reason: String| LoadError::Grant {
+            id: id.clone(),
+            reason,
+        };
+        let mut dirs = Vec::new();
+        if !component.files.is_empty() {
+            let root = crate::files::stage(state_dir, id, &component.files).map_err(|reason| {
+                LoadError::Files {
+                    id: id.clone(),
+                    reason,
+                }
+            })?;
+            dirs.push(DirGrant {
+                host: root,
+                guest: "/".into(),
+                read_only: true,
+            });
+        }
+        let mut hosts = Vec::new();
+        for entry in &component.allowed_outbound_hosts {
+            let rendered = render(entry)
+                .map_err(|e| grant_error(format!("allowed_outbound_hosts \"{entry}\": {e:#}")))?;
+            hosts.push(
+                AllowedHost::parse(&rendered)
+                    .map_err(|e| grant_error(format!("allowed_outbound_hosts: {e}")))?,
+            );
+        }
+        let log_dir = state_dir.join("logs");
+        let logs = GuestLogs::open(&log_dir, id).map_err(|e| {
+            grant_error(format!(
+                "opening its log files in {}: {e}",
+                log_dir.display()
+            ))
+        })?;
+        Ok(Self {
+            env: component.environment.clone(),
+            dirs,
+            outbound: if hosts.is_empty() {
+                Outbound::Denied
+            } else {
+                Outbound::AllowList(hosts)
+            },
+            stdio: GuestStdio::Logged(logs),
+        })
+    }
 }
 
 /// Where a guest's stdout and stderr go.
@@ -76,18 +124,6 @@ impl DirGrant {
             read_only,
         })
     }
-}
-
-/// Outbound network access.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Outbound {
-    /// No outbound connections at all.
-    #[default]
-    Denied,
-    /// Any host, any port, HTTP and sockets (`--allow-outbound`).
-    AllowAll,
-    /// Only HTTP to destinations an `allowed_outbound_hosts` entry matches; no sockets.
-    AllowList(Vec<AllowedHost>),
 }
 
 #[cfg(test)]

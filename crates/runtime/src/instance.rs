@@ -1,5 +1,5 @@
-//! [`InstanceRecipe`]: what every instance of one component is made from (its grants, its
-//! limits, its metrics), and [`Report`], the one place a failed request or message is logged
+//! [`InstanceRecipe`]: what every instance of one component is made from (its capabilities,
+//! its limits, its metrics), and [`Report`], the one place a failed request or message is logged
 //! and counted.
 
 use std::sync::Arc;
@@ -7,10 +7,9 @@ use std::sync::Arc;
 use wasmtime::Store;
 
 use crate::fault::{Failure, FailureKind};
-use crate::grants::Grants;
 use crate::limits::ComponentLimits;
 use crate::metrics::ComponentMetrics;
-use crate::store::{wasi_builder, StoreState};
+use crate::store::{wasi_builder, ComponentCapabilities, StoreState};
 use crate::Runtime;
 
 /// Everything a component's instances share. Built once per component at load.
@@ -18,7 +17,7 @@ use crate::Runtime;
 pub(crate) struct InstanceRecipe {
     pub(crate) id: Arc<str>,
     pub(crate) runtime: Runtime,
-    pub(crate) grants: Arc<Grants>,
+    pub(crate) capabilities: Arc<ComponentCapabilities>,
     pub(crate) limits: Arc<ComponentLimits>,
     pub(crate) metrics: ComponentMetrics,
 }
@@ -27,7 +26,7 @@ impl InstanceRecipe {
     pub(crate) fn new(
         runtime: &Runtime,
         id: &str,
-        grants: Grants,
+        capabilities: ComponentCapabilities,
         limits: ComponentLimits,
     ) -> Self {
         let id: Arc<str> = id.into();
@@ -35,15 +34,16 @@ impl InstanceRecipe {
             metrics: runtime.metrics().for_component(&id),
             id,
             runtime: runtime.clone(),
-            grants: Arc::new(grants),
+            capabilities: Arc::new(capabilities),
             limits: Arc::new(limits),
         }
     }
 
-    /// A new store for one instance, with the component's grants and limits.
+    /// A new store for one instance, with the component's capabilities and limits.
     pub(crate) fn new_store(&self) -> anyhow::Result<Store<StoreState>> {
-        let wasi = wasi_builder(&self.grants)?.build();
-        let state = StoreState::new(&self.id, &self.grants, wasi, &self.limits, &self.metrics);
+        let caps = &self.capabilities;
+        let wasi = wasi_builder(&caps.grants)?.build();
+        let state = StoreState::new(&self.id, caps, wasi, &self.limits, &self.metrics);
         Ok(state.into_store(self.runtime.engine()))
     }
 

@@ -8,10 +8,9 @@ use kiln_world::redis_handler::RedisHandlerPre;
 use kiln_world::redis_handler_v3::RedisHandlerV3Pre;
 
 use crate::fault::{Failure, FailureKind};
-use crate::grants::Grants;
 use crate::instance::InstanceRecipe;
 use crate::limits::ComponentLimits;
-use crate::store::StoreState;
+use crate::store::{ComponentCapabilities, StoreState};
 use crate::{LoadError, Runtime};
 
 /// A message handler ready to run: compiled, linked and type-checked at load. Cheap to clone.
@@ -32,12 +31,13 @@ enum Handler {
 
 impl MessageComponent {
     /// Reads, compiles (or takes from the cache) and pre-links the component at `path`; fails
-    /// if it imports what kiln lacks or exports no Redis handler.
-    pub fn load(
+    /// if it imports what kiln lacks or exports no Redis handler. Its instances are granted
+    /// `capabilities`.
+    pub(crate) fn load(
         runtime: &Runtime,
         id: &str,
         path: &Path,
-        grants: Grants,
+        capabilities: ComponentCapabilities,
         limits: ComponentLimits,
     ) -> Result<Self, LoadError> {
         let instance_pre = crate::loader::pre_link(runtime, id, path)?.pre;
@@ -54,7 +54,7 @@ impl MessageComponent {
                 }
             },
         };
-        let recipe = InstanceRecipe::new(runtime, id, grants, limits);
+        let recipe = InstanceRecipe::new(runtime, id, capabilities, limits);
         Ok(Self {
             inner: Arc::new(Inner { recipe, handler }),
         })

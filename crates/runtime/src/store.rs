@@ -1,50 +1,146 @@
-//! [`StoreState`]: the `T` of every `Store<T>` kiln creates, holding one instance's capability
-//! state. Built from a component's [`Grants`] with no I/O beyond opening granted directories.
+//! [`StoreState`]: the `T` of every `Store<T>` kiln creates, holding one instance's WASI context
+//! and the state of every capability. The list of capabilities is here ([`capabilities!`]):
+//! from it follow the app's capability state, each component's grants and each instance's
+//! fields. Adding a capability is its module plus one line in the list.
 
 use std::sync::Arc;
 
-use wasmtime::component::ResourceTable;
+use kiln_manifest::ComponentSpec;
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Engine, Store};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::capabilities::key_value::KeyValueInstance;
-use crate::capabilities::mqtt::MqttInstance;
-use crate::capabilities::mysql::MysqlInstance;
+use crate::capabilities::capability::{AppContext, Capability, ComponentContext};
+use crate::capabilities::key_value::KeyValue;
+use crate::capabilities::mqtt::Mqtt;
+use crate::capabilities::mysql::Mysql;
 use crate::capabilities::outbound::http::OutboundHttp;
-use crate::capabilities::postgres::PgInstance;
-use crate::capabilities::redis::RedisInstance;
-use crate::capabilities::sqlite::SqliteInstance;
-use crate::capabilities::variables::VariablesInstance;
-use crate::capabilities::Unconfigured;
-use crate::grants::{Grants, GuestStdio, Outbound};
+use crate::capabilities::postgres::Postgres;
+use crate::capabilities::redis::Redis;
+use crate::capabilities::sqlite::Sqlite;
+use crate::capabilities::unconfigured::Unconfigured;
+use crate::capabilities::variables::Variables;
+use crate::grants::{Grants, GuestStdio};
 use crate::limits::{ComponentLimits, InstanceLimiter};
 use crate::metrics::{ComponentMetrics, InstanceAlive};
+use crate::network::Outbound;
+use crate::LoadError;
 
-/// Per-instance state: one field per capability, and the resource table WASI and HTTP share.
+/// Generates, from the list of capabilities (`field: Capability`, in dependency order), the
+/// state of an app, of a component and of an instance, and the linking of them all.
+macro_rules! capabilities {
+    ($($name:ident: $capability:ty,)*) => {
+        /// Every capability's state for one app, configured once at load.
+        #[derive(Default)]
+        pub(crate) struct AppCapabilities {
+            $(pub(crate) $name: <$capability as Capability>::AppState,)*
+        }
+
+        /// What every capability grants one component; shared by its instances.
+        pub(crate) struct ComponentCapabilities {
+            /// Its WASI grants.
+            pub(crate) grants: Arc<Grants>,
+            $($name: Arc<<$capability as Capability>::ComponentState>,)*
+        }
+
+        /// One instance's state of every capability.
+        struct InstanceCapabilities {
+            $($name: <$capability as Capability>::InstanceState,)*
+        }
+
+        impl AppCapabilities {
+            /// Configures every capability for `app`, in list order.
+            pub(crate) async fn configure(app: &AppContext<'_>) -> Result<Self, LoadError> {
+                Ok(Self {
+                    $($name: <$capability>::configure_app(app).await?,)*
+                })
+            }
+        }
+
+        impl ComponentCapabilities {
+            /// What every capability of `app` grants `component`.
+            pub(crate) fn configure(
+                app: &AppCapabilities,
+                component: &ComponentContext<'_>,
+            ) -> Result<Self, LoadError> {
+                Ok(Self {
+                    grants: component.grants.clone(),
+                    $($name: Arc::new(<$capability>::configure_component(&app.$name, component)?),)*
+                })
+            }
+        }
+
+        impl InstanceCapabilities {
+            fn new(component: &ComponentCapabilities, id: &Arc<str>) -> Self {
+                Self {
+                    $($name: <$capability>::new_instance(&component.$name, id),)*
+                }
+            }
+        }
+
+        fn link_capabilities(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
+            $(<$capability>::link(linker, |state| &mut state.capabilities.$name)?;)*
+            Ok(())
+        }
+    };
+}
+
+capabilities! {
+    variables: Variables,
+    key_value: KeyValue,
+    sqlite: Sqlite,
+    outbound_http: OutboundHttp,
+    redis: Redis,
+    mqtt: Mqtt,
+    postgres: Postgres,
+    mysql: Mysql,
+    llm: Unconfigured,
+}
+
+impl ComponentCapabilities {
+    /// What a lone component (`kiln serve`, `kiln run`) is granted: `grants`, and nothing of
+    /// any app.
+    pub(crate) fn standalone(id: &Arc<str>, grants: Grants) -> Result<Self, LoadError> {
+        let spec = ComponentSpec {
+            id: id.to_string(),
+            ..ComponentSpec::default()
+        };
+        let context = ComponentContext {
+            id,
+            spec: &spec,
+            grants: &Arc::new(grants),
+        };
+        Self::configure(&AppCapabilities::default(), &context)
+    }
+}
+
+/// Adds WASI 0.2 and 0.3 (with `wasi:http`) and every capability's host functions to `linker`.
+pub(crate) fn link(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
+    wasmtime_wasi::p2::add_to_linker_async(linker)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
+    wasmtime_wasi::p3::add_to_linker(linker)?;
+    wasmtime_wasi_http::p3::add_to_linker(linker)?;
+    link_capabilities(linker)
+}
+
+/// Per-instance state: the resource table WASI and HTTP share, the WASI context, and one field
+/// per capability.
 pub struct StoreState {
     table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    outbound_http: OutboundHttp,
-    pub(crate) key_value: KeyValueInstance,
-    pub(crate) sqlite: SqliteInstance,
-    pub(crate) variables: VariablesInstance,
-    pub(crate) redis: RedisInstance,
-    pub(crate) mqtt: MqttInstance,
-    pub(crate) postgres: PgInstance,
-    pub(crate) mysql: MysqlInstance,
-    pub(crate) unconfigured: Unconfigured,
+    capabilities: InstanceCapabilities,
     limiter: InstanceLimiter,
     _alive: InstanceAlive,
 }
 
 impl StoreState {
-    /// State for one instance of a component with `grants`, whose WASI context is `wasi`
-    /// (built by [`wasi_builder`] from the same grants), held to `limits`.
+    /// State for one instance of the component `component_id`, granted `component`, whose WASI
+    /// context is `wasi` (built by [`wasi_builder`] from its grants), held to `limits`.
     pub(crate) fn new(
         component_id: &Arc<str>,
-        grants: &Arc<Grants>,
+        component: &ComponentCapabilities,
         wasi: WasiCtx,
         limits: &ComponentLimits,
         metrics: &ComponentMetrics,
@@ -53,15 +149,7 @@ impl StoreState {
             table: ResourceTable::new(),
             wasi,
             http: WasiHttpCtx::new(),
-            outbound_http: OutboundHttp::new(component_id.clone(), grants.clone()),
-            key_value: KeyValueInstance::new(component_id.clone(), grants.key_value.clone()),
-            sqlite: SqliteInstance::new(component_id.clone(), grants.sqlite.clone()),
-            variables: VariablesInstance::new(grants.variables.clone()),
-            redis: RedisInstance::new(component_id.clone(), grants.clone()),
-            mqtt: MqttInstance::new(component_id.clone(), grants.clone()),
-            postgres: PgInstance::new(component_id.clone(), grants.clone()),
-            mysql: MysqlInstance::new(component_id.clone(), grants.clone()),
-            unconfigured: Unconfigured,
+            capabilities: InstanceCapabilities::new(component, component_id),
             limiter: InstanceLimiter::new(limits),
             _alive: metrics.instance_alive(),
         }
@@ -77,7 +165,6 @@ impl StoreState {
         store
     }
 }
-
 /// The WASI context a component's grants allow, and nothing more.
 pub(crate) fn wasi_builder(grants: &Grants) -> anyhow::Result<WasiCtxBuilder> {
     let mut wasi = WasiCtxBuilder::new();
@@ -129,7 +216,7 @@ impl WasiHttpView for StoreState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: &mut self.outbound_http,
+            hooks: &mut self.capabilities.outbound_http,
         }
     }
 }

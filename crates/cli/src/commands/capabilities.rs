@@ -46,7 +46,6 @@ impl CapabilityArgs {
                 Outbound::Denied
             },
             stdio: GuestStdio::Inherit,
-            ..Grants::default()
         })
     }
 }

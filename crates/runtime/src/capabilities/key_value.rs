@@ -17,9 +17,11 @@ use kiln_manifest::KeyValueStoreConfig;
 use kiln_state::{KeyValueStore, NatsKeyValue, RedisKeyValue, SqliteKeyValue};
 use kiln_world::v2::key_value::{self as v2, Error};
 use kiln_world::v3::key_value as v3;
-use wasmtime::component::{Accessor, FutureReader, HasData, Resource, StreamReader};
+use wasmtime::component::{Accessor, FutureReader, HasData, Linker, Resource, StreamReader};
 
+use super::capability::{AppContext, Capability, ComponentContext};
 use super::labels::{Handles, LabelGrant, Labelled, Refused};
+use crate::LoadError;
 
 /// Every store an app defines, by label.
 pub type KeyValueStores = Labelled<Arc<dyn KeyValueStore>>;
@@ -58,17 +60,78 @@ pub fn configure_stores(
     Ok(Labelled::new(stores))
 }
 
+/// Key-value stores: the app's stores by label, each component's granted labels, and the
+/// stores an instance opened.
+pub(crate) struct KeyValue;
+
+impl Capability for KeyValue {
+    type AppState = KeyValueStores;
+    type ComponentState = KeyValueGrant;
+    type InstanceState = KeyValueInstance;
+
+    fn link<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut KeyValueInstance,
+    ) -> anyhow::Result<()> {
+        use kiln_world::wasi::{keyvalue_draft as draft, keyvalue_draft2 as draft2};
+        v2::add_to_linker::<_, HasKeyValue>(linker, get)?;
+        v3::add_to_linker::<_, HasKeyValue>(linker, get)?;
+        draft::store::add_to_linker::<_, HasKeyValue>(linker, get)?;
+        draft::atomics::add_to_linker::<_, HasKeyValue>(linker, get)?;
+        draft::batch::add_to_linker::<_, HasKeyValue>(linker, get)?;
+        draft2::store::add_to_linker::<_, HasKeyValue>(linker, get)?;
+        draft2::atomics::add_to_linker::<_, HasKeyValue>(linker, get)?;
+        draft2::batch::add_to_linker::<_, HasKeyValue>(linker, get)?;
+        Ok(())
+    }
+
+    async fn configure_app(app: &AppContext<'_>) -> Result<KeyValueStores, LoadError> {
+        let used = app
+            .spec
+            .components
+            .iter()
+            .any(|c| !c.key_value_stores.is_empty());
+        let options = app.options;
+        configure_stores(
+            &options.state_dir,
+            used,
+            &options.runtime_config.key_value_stores,
+        )
+        .map_err(|reason| LoadError::Configure {
+            what: "key-value stores",
+            reason,
+        })
+    }
+
+    fn configure_component(
+        stores: &KeyValueStores,
+        component: &ComponentContext<'_>,
+    ) -> Result<KeyValueGrant, LoadError> {
+        let labels = &component.spec.key_value_stores;
+        stores
+            .grant_defined(labels, "key_value_stores", "store", "key_value_store")
+            .map_err(|reason| LoadError::Grant {
+                id: component.id.to_string(),
+                reason,
+            })
+    }
+
+    fn new_instance(grant: &Arc<KeyValueGrant>, id: &Arc<str>) -> KeyValueInstance {
+        KeyValueInstance::new(id.clone(), grant.clone())
+    }
+}
+
 /// Per-instance state: the grant, the stores opened so far (by every key-value interface) and
 /// the `wasi:keyvalue` compare-and-swap handles.
 pub struct KeyValueInstance {
-    grant: KeyValueGrant,
+    grant: Arc<KeyValueGrant>,
     component_id: Arc<str>,
     pub(super) open: Handles<Arc<dyn KeyValueStore>>,
     pub(super) swaps: Handles<PendingSwap>,
 }
 
 impl KeyValueInstance {
-    pub(crate) fn new(component_id: Arc<str>, grant: KeyValueGrant) -> Self {
+    pub(crate) fn new(component_id: Arc<str>, grant: Arc<KeyValueGrant>) -> Self {
         Self {
             grant,
             component_id,

@@ -45,6 +45,23 @@ impl<T: Clone> Labelled<T> {
         self.all.get(label)
     }
 
+    /// What a component granted `labels` (its manifest's `field`) may open; an error names
+    /// the first label the app does not define, and the runtime config `section` to add.
+    pub(crate) fn grant_defined(
+        &self,
+        labels: &[String],
+        field: &str,
+        noun: &str,
+        section: &str,
+    ) -> Result<LabelGrant<T>, String> {
+        match labels.iter().find(|label| self.get(label).is_none()) {
+            Some(label) => Err(format!(
+                "{field}: {noun} \"{label}\" is not defined: kiln provides \"default\"; define others as [{section}.{label}] in a file passed with --runtime-config-file"
+            )),
+            None => Ok(self.grant(labels)),
+        }
+    }
+
     /// What a component granted `labels` may open.
     pub fn grant(&self, labels: &[String]) -> LabelGrant<T> {
         LabelGrant {

@@ -14,9 +14,11 @@ use kiln_manifest::SqliteDatabaseConfig;
 use kiln_state::{SqlDatabase, SqlValue, SqliteDatabase};
 use kiln_world::v2::sqlite as v2;
 use kiln_world::v3::sqlite as v3;
-use wasmtime::component::{Accessor, FutureReader, HasData, Resource, StreamReader};
+use wasmtime::component::{Accessor, FutureReader, HasData, Linker, Resource, StreamReader};
 
+use super::capability::{AppContext, Capability, ComponentContext};
 use super::labels::{Handles, LabelGrant, Labelled, Refused};
+use crate::LoadError;
 
 /// Every database an app defines, by label.
 pub type SqliteDatabases = Labelled<Arc<dyn SqlDatabase>>;
@@ -57,9 +59,76 @@ struct OpenConnection {
     changes: u64,
 }
 
+/// SQLite: the app's databases by label (with `--sqlite` statements run on `default` first),
+/// each component's granted labels, and the connections an instance opened.
+pub(crate) struct Sqlite;
+
+impl Capability for Sqlite {
+    type AppState = SqliteDatabases;
+    type ComponentState = SqliteGrant;
+    type InstanceState = SqliteInstance;
+
+    fn link<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut SqliteInstance,
+    ) -> anyhow::Result<()> {
+        v2::add_to_linker::<_, HasSqlite>(linker, get)?;
+        v3::add_to_linker::<_, HasSqlite>(linker, get)?;
+        Ok(())
+    }
+
+    async fn configure_app(app: &AppContext<'_>) -> Result<SqliteDatabases, LoadError> {
+        let options = app.options;
+        let used = app
+            .spec
+            .components
+            .iter()
+            .any(|c| !c.sqlite_databases.is_empty())
+            || !options.sqlite_statements.is_empty();
+        let databases = configure_databases(
+            &options.state_dir,
+            used,
+            &options.runtime_config.sqlite_databases,
+        )
+        .map_err(|reason| LoadError::Configure {
+            what: "SQLite databases",
+            reason,
+        })?;
+        if let Some(default) = databases.get("default") {
+            for statement in &options.sqlite_statements {
+                default
+                    .execute_batch(statement)
+                    .await
+                    .map_err(|e| LoadError::Configure {
+                        what: "--sqlite",
+                        reason: e.context(format!("running `{statement}` on the default database")),
+                    })?;
+            }
+        }
+        Ok(databases)
+    }
+
+    fn configure_component(
+        databases: &SqliteDatabases,
+        component: &ComponentContext<'_>,
+    ) -> Result<SqliteGrant, LoadError> {
+        let labels = &component.spec.sqlite_databases;
+        databases
+            .grant_defined(labels, "sqlite_databases", "database", "sqlite_database")
+            .map_err(|reason| LoadError::Grant {
+                id: component.id.to_string(),
+                reason,
+            })
+    }
+
+    fn new_instance(grant: &Arc<SqliteGrant>, id: &Arc<str>) -> SqliteInstance {
+        SqliteInstance::new(id.clone(), grant.clone())
+    }
+}
+
 /// Per-instance state: the grant and the connections opened so far.
 pub struct SqliteInstance {
-    grant: SqliteGrant,
+    grant: Arc<SqliteGrant>,
     component_id: Arc<str>,
     open: Handles<OpenConnection>,
 }
@@ -73,7 +142,7 @@ enum Failure {
 }
 
 impl SqliteInstance {
-    pub(crate) fn new(component_id: Arc<str>, grant: SqliteGrant) -> Self {
+    pub(crate) fn new(component_id: Arc<str>, grant: Arc<SqliteGrant>) -> Self {
         Self {
             grant,
             component_id,

@@ -15,7 +15,10 @@ use kiln_manifest::{AppSpec, ComponentSpec, Template, VariableProvider};
 use kiln_world::v2::variables as v2;
 use kiln_world::v3::variables as v3;
 use kiln_world::wasi::config_store as wasi_config;
-use wasmtime::component::{Accessor, HasData};
+use wasmtime::component::{Accessor, HasData, Linker};
+
+use super::capability::{AppContext, Capability, ComponentContext};
+use crate::LoadError;
 
 /// A variables provider, ready to answer without I/O.
 enum Source {
@@ -166,12 +169,54 @@ impl VariablesGrant {
 
 /// Per-instance state.
 pub struct VariablesInstance {
-    grant: VariablesGrant,
+    grant: Arc<VariablesGrant>,
 }
 
-impl VariablesInstance {
-    pub(crate) fn new(grant: VariablesGrant) -> Self {
-        Self { grant }
+/// Variables: the app's values, resolved once; each component's variables, rendered at load.
+pub(crate) struct Variables;
+
+impl Capability for Variables {
+    type AppState = AppVariables;
+    type ComponentState = VariablesGrant;
+    type InstanceState = VariablesInstance;
+
+    fn link<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut VariablesInstance,
+    ) -> anyhow::Result<()> {
+        v2::add_to_linker::<_, HasVariables>(linker, get)?;
+        v3::add_to_linker::<_, HasVariables>(linker, get)?;
+        wasi_config::add_to_linker::<_, HasVariables>(linker, get)?;
+        Ok(())
+    }
+
+    async fn configure_app(app: &AppContext<'_>) -> Result<AppVariables, LoadError> {
+        let options = app.options;
+        let providers = &options.runtime_config.variable_providers;
+        AppVariables::resolve(app.spec, &options.variables, providers)
+            .await
+            .map_err(|reason| LoadError::Configure {
+                what: "variables",
+                reason,
+            })
+    }
+
+    fn configure_component(
+        variables: &AppVariables,
+        component: &ComponentContext<'_>,
+    ) -> Result<VariablesGrant, LoadError> {
+        variables
+            .for_component(component.spec)
+            .map_err(|e| LoadError::Grant {
+                id: component.id.to_string(),
+                reason: format!("{e:#}"),
+            })
+    }
+
+    fn new_instance(grant: &Arc<VariablesGrant>, _id: &Arc<str>) -> VariablesInstance {
+        VariablesInstance {
+            grant: grant.clone(),
+        }
     }
 }
 

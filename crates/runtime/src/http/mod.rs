@@ -25,6 +25,7 @@ use crate::instance::{InstanceRecipe, Report};
 use crate::limits::ComponentLimits;
 use crate::metrics::ComponentMetrics;
 use crate::residency::Resident;
+use crate::store::ComponentCapabilities;
 use crate::store::StoreState;
 use crate::{LoadError, Runtime};
 
@@ -74,7 +75,7 @@ impl Handler {
 impl HttpComponent {
     /// Reads, compiles (or takes from the cache) and pre-links the component at `path`; fails
     /// if it imports what kiln lacks or exports no HTTP handler. Its instances run with
-    /// `grants`, held to `limits`.
+    /// `grants` and nothing of any app, held to `limits` (`kiln serve`).
     pub fn load(
         runtime: &Runtime,
         id: &str,
@@ -82,8 +83,20 @@ impl HttpComponent {
         grants: Grants,
         limits: ComponentLimits,
     ) -> Result<Self, LoadError> {
+        let capabilities = ComponentCapabilities::standalone(&id.into(), grants)?;
+        Self::load_granted(runtime, id, path, capabilities, limits)
+    }
+
+    /// [`Self::load`] for a component of an app, granted `capabilities`.
+    pub(crate) fn load_granted(
+        runtime: &Runtime,
+        id: &str,
+        path: &Path,
+        capabilities: ComponentCapabilities,
+        limits: ComponentLimits,
+    ) -> Result<Self, LoadError> {
         let linked = crate::loader::pre_link(runtime, id, path)?;
-        let recipe = InstanceRecipe::new(runtime, id, grants, limits);
+        let recipe = InstanceRecipe::new(runtime, id, capabilities, limits);
         let handler = Handler::new(&recipe, linked.pre)?;
         let inner = Arc::new(Inner {
             last_used: AtomicU64::new(runtime.residency().now()),

@@ -14,11 +14,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
-use wasmtime::component::HasData;
+use wasmtime::component::{HasData, Linker};
 
+use super::capability::{Capability, ComponentContext};
 use super::labels::Handles;
-use super::outbound::{address_allowed, address_for_messages};
-use crate::grants::Grants;
+use super::servers::ServerAccess;
+use crate::network::address_for_messages;
+use crate::LoadError;
 use session::Session;
 
 /// Most connections one instance may hold open at once.
@@ -49,23 +51,23 @@ impl MqttPool {
 /// Per-instance state: who is asking, what they may reach, and the sessions opened so far.
 pub struct MqttInstance {
     component_id: Arc<str>,
-    grants: Arc<Grants>,
+    access: Arc<ServerAccess<MqttPool>>,
     open: Handles<Arc<Session>>,
 }
 
 impl MqttInstance {
-    pub(crate) fn new(component_id: Arc<str>, grants: Arc<Grants>) -> Self {
+    pub(crate) fn new(component_id: Arc<str>, access: Arc<ServerAccess<MqttPool>>) -> Self {
         Self {
             component_id,
-            grants,
+            access,
             open: Handles::new(MAX_OPEN_CONNECTIONS),
         }
     }
 
     /// Checks `address` against the grants; the pool to connect with.
     fn admit(&self, address: &str) -> Result<MqttPool, String> {
-        if address_allowed(&self.grants.outbound, address, &["mqtt"]) {
-            return Ok(self.grants.connections.mqtt.clone());
+        if self.access.allows(address, &["mqtt"]) {
+            return Ok(self.access.pool.clone());
         }
         let shown = address_for_messages(address);
         tracing::error!(
@@ -97,6 +99,35 @@ macro_rules! qos {
     };
 }
 use qos;
+
+/// MQTT: `fermyon:spin/mqtt@2.0.0` and `spin:mqtt/mqtt@3.0.0`. One pool per app, the component's outbound grant, a handle table per instance.
+pub(crate) struct Mqtt;
+
+impl Capability for Mqtt {
+    type AppState = MqttPool;
+    type ComponentState = ServerAccess<MqttPool>;
+    type InstanceState = MqttInstance;
+
+    fn link<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut MqttInstance,
+    ) -> anyhow::Result<()> {
+        kiln_world::v2::mqtt::add_to_linker::<_, HasMqtt>(linker, get)?;
+        kiln_world::v3::mqtt::add_to_linker::<_, HasMqtt>(linker, get)?;
+        Ok(())
+    }
+
+    fn configure_component(
+        pool: &MqttPool,
+        component: &ComponentContext<'_>,
+    ) -> Result<Self::ComponentState, LoadError> {
+        Ok(ServerAccess::new(pool, component))
+    }
+
+    fn new_instance(access: &Arc<Self::ComponentState>, id: &Arc<str>) -> MqttInstance {
+        MqttInstance::new(id.clone(), access.clone())
+    }
+}
 
 /// `HasData` marker for linking.
 pub(crate) struct HasMqtt;

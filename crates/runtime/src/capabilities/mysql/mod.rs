@@ -17,11 +17,13 @@ use std::time::Duration;
 
 use mysql_async::{Conn, Opts, Pool};
 use tokio::sync::Mutex;
-use wasmtime::component::HasData;
+use wasmtime::component::{HasData, Linker};
 
+use super::capability::{Capability, ComponentContext};
 use super::labels::Handles;
-use super::outbound::{address_allowed, address_for_messages};
-use crate::grants::Grants;
+use super::servers::ServerAccess;
+use crate::network::address_for_messages;
+use crate::LoadError;
 use client::Failure;
 
 /// Most connections one instance may hold open at once.
@@ -72,22 +74,22 @@ impl MysqlPool {
 /// Per-instance state: who is asking, what they may reach, and the connections opened so far.
 pub struct MysqlInstance {
     component_id: Arc<str>,
-    grants: Arc<Grants>,
+    access: Arc<ServerAccess<MysqlPool>>,
     open: Handles<Session>,
 }
 
 impl MysqlInstance {
-    pub(crate) fn new(component_id: Arc<str>, grants: Arc<Grants>) -> Self {
+    pub(crate) fn new(component_id: Arc<str>, access: Arc<ServerAccess<MysqlPool>>) -> Self {
         Self {
             component_id,
-            grants,
+            access,
             open: Handles::new(MAX_OPEN_CONNECTIONS),
         }
     }
 
     /// Checks `address` against the grants; the pool to connect with.
     fn admit(&self, address: &str) -> Result<MysqlPool, Failure> {
-        if !address_allowed(&self.grants.outbound, address, &["mysql"]) {
+        if !self.access.allows(address, &["mysql"]) {
             tracing::error!(
                 component_id = %self.component_id,
                 "MySQL connection to {} denied: add its mysql://host:port to allowed_outbound_hosts",
@@ -98,7 +100,7 @@ impl MysqlInstance {
                 address_for_messages(address)
             )));
         }
-        Ok(self.grants.connections.mysql.clone())
+        Ok(self.access.pool.clone())
     }
 
     /// Remembers an opened connection; its handle.
@@ -114,6 +116,35 @@ impl MysqlInstance {
             .get(rep)
             .cloned()
             .ok_or_else(|| Failure::Other("invalid connection handle".into()))
+    }
+}
+
+/// MySQL: `fermyon:spin/mysql@2.0.0` and `spin:mysql/mysql@3.0.0`. One pool per app, the component's outbound grant, a handle table per instance.
+pub(crate) struct Mysql;
+
+impl Capability for Mysql {
+    type AppState = MysqlPool;
+    type ComponentState = ServerAccess<MysqlPool>;
+    type InstanceState = MysqlInstance;
+
+    fn link<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut MysqlInstance,
+    ) -> anyhow::Result<()> {
+        kiln_world::v2::mysql::add_to_linker::<_, HasMysql>(linker, get)?;
+        kiln_world::v3::mysql::add_to_linker::<_, HasMysql>(linker, get)?;
+        Ok(())
+    }
+
+    fn configure_component(
+        pool: &MysqlPool,
+        component: &ComponentContext<'_>,
+    ) -> Result<Self::ComponentState, LoadError> {
+        Ok(ServerAccess::new(pool, component))
+    }
+
+    fn new_instance(access: &Arc<Self::ComponentState>, id: &Arc<str>) -> MysqlInstance {
+        MysqlInstance::new(id.clone(), access.clone())
     }
 }
 

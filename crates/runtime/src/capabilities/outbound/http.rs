@@ -1,5 +1,5 @@
 //! Outbound HTTP (`wasi:http/outgoing-handler`): every request a guest sends passes
-//! [`OutboundHttp::send_request`], which lets it through only when the component's grants allow:
+//! [`OutboundHttpHooks::send_request`], which lets it through only when the component's grants allow:
 //! `--allow-outbound` ([`Outbound::AllowAll`]) sends anywhere, `allowed_outbound_hosts`
 //! ([`Outbound::AllowList`]) where an entry matches, and no grant nowhere. A denial is the
 //! guest-visible `HTTP-request-denied` error, never a trap, and is logged with the component id.
@@ -12,23 +12,56 @@ use std::sync::Arc;
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::local::is_self_request;
-use super::{AllowedHost, Destination};
-use crate::grants::{Grants, Outbound};
+use super::local::{is_self_request, LocalHttpSlot};
+use crate::capabilities::capability::{Capability, ComponentContext};
+use crate::grants::Grants;
+use crate::network::{AllowedHost, Destination, Outbound};
+use crate::LoadError;
 
-/// The outbound HTTP policy of one instance.
-pub struct OutboundHttp {
-    component_id: Arc<str>,
+/// Outbound HTTP: the app's slot for requests to itself, each component's outbound grant, and
+/// the policy hook of an instance. Its interfaces are linked with WASI's (`crate::store`).
+pub(crate) struct OutboundHttp;
+
+/// What one component may send requests to.
+pub(crate) struct OutboundGrant {
     grants: Arc<Grants>,
+    local_http: LocalHttpSlot,
 }
 
-impl OutboundHttp {
-    pub(crate) fn new(component_id: Arc<str>, grants: Arc<Grants>) -> Self {
-        Self {
-            component_id,
-            grants,
+impl Capability for OutboundHttp {
+    type AppState = LocalHttpSlot;
+    type ComponentState = OutboundGrant;
+    type InstanceState = OutboundHttpHooks;
+
+    fn link<T: Send + 'static>(
+        _linker: &mut wasmtime::component::Linker<T>,
+        _get: fn(&mut T) -> &mut OutboundHttpHooks,
+    ) -> anyhow::Result<()> {
+        Ok(())
+    }
+
+    fn configure_component(
+        local_http: &LocalHttpSlot,
+        component: &ComponentContext<'_>,
+    ) -> Result<OutboundGrant, LoadError> {
+        Ok(OutboundGrant {
+            grants: component.grants.clone(),
+            local_http: local_http.clone(),
+        })
+    }
+
+    fn new_instance(grant: &Arc<OutboundGrant>, id: &Arc<str>) -> OutboundHttpHooks {
+        OutboundHttpHooks {
+            component_id: id.clone(),
+            grant: grant.clone(),
         }
     }
+}
+
+/// The outbound HTTP policy of one instance.
+pub struct OutboundHttpHooks {
+    component_id: Arc<str>,
+    grant: Arc<OutboundGrant>,
 }
 
 type SendResult = wasmtime_wasi_http::Result<(
@@ -36,7 +69,7 @@ type SendResult = wasmtime_wasi_http::Result<(
     Box<dyn Future<Output = Result<(), Error>> + Send>,
 )>;
 
-impl WasiHttpHooks for OutboundHttp {
+impl WasiHttpHooks for OutboundHttpHooks {
     fn send_request(
         &mut self,
         request: http::Request<WasiBody>,
@@ -47,7 +80,7 @@ impl WasiHttpHooks for OutboundHttp {
             return self.send_to_self(request);
         }
         let destination = destination(&request);
-        let allowed = match (&self.grants.outbound, &destination) {
+        let allowed = match (&self.grant.grants.outbound, &destination) {
             (Outbound::AllowAll, _) => true,
             (Outbound::AllowList(hosts), Some(to)) => hosts.iter().any(|h| h.allows(to)),
             _ => false,
@@ -70,13 +103,13 @@ impl WasiHttpHooks for OutboundHttp {
     }
 }
 
-impl OutboundHttp {
+impl OutboundHttpHooks {
     /// Serves a request to the app itself through its routes, if a `self` entry allows it.
     fn send_to_self(
         &self,
         request: http::Request<WasiBody>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
-        let allowed = match &self.grants.outbound {
+        let allowed = match &self.grant.grants.outbound {
             Outbound::AllowAll => true,
             Outbound::AllowList(hosts) => hosts.iter().any(AllowedHost::allows_self),
             Outbound::Denied => false,
@@ -89,7 +122,7 @@ impl OutboundHttp {
             );
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
-        let Some(local) = self.grants.local_http.get() else {
+        let Some(local) = self.grant.local_http.get() else {
             tracing::error!(
                 component_id = %self.component_id,
                 "request to the app itself ({path}) failed: the app serves no HTTP routes",

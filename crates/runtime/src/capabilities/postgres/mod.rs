@@ -18,11 +18,13 @@ use std::sync::Arc;
 
 use tokio::sync::Mutex;
 use tokio_postgres::{Client, NoTls};
-use wasmtime::component::HasData;
+use wasmtime::component::{HasData, Linker};
 
+use super::capability::{Capability, ComponentContext};
 use super::labels::Handles;
-use super::outbound::{address_allowed, address_for_messages};
-use crate::grants::Grants;
+use super::servers::ServerAccess;
+use crate::network::address_for_messages;
+use crate::LoadError;
 use client::Failure;
 
 /// Most connections one instance may hold open at once.
@@ -59,17 +61,17 @@ impl PgPool {
 /// Per-instance state: who is asking, what they may reach, and the connections opened so far.
 pub struct PgInstance {
     component_id: Arc<str>,
-    grants: Arc<Grants>,
+    access: Arc<ServerAccess<PgPool>>,
     open: Handles<Arc<Client>>,
     /// `connection-builder`s not yet built: their addresses.
     builders: Handles<String>,
 }
 
 impl PgInstance {
-    pub(crate) fn new(component_id: Arc<str>, grants: Arc<Grants>) -> Self {
+    pub(crate) fn new(component_id: Arc<str>, access: Arc<ServerAccess<PgPool>>) -> Self {
         Self {
             component_id,
-            grants,
+            access,
             open: Handles::new(MAX_OPEN_CONNECTIONS),
             builders: Handles::new(MAX_OPEN_CONNECTIONS),
         }
@@ -83,7 +85,7 @@ impl PgInstance {
 
     /// Checks `address` against the grants; the pool to connect with.
     fn admit(&self, address: &str) -> Result<PgPool, Failure> {
-        if !address_allowed(&self.grants.outbound, address, &["postgres", "postgresql"]) {
+        if !self.access.allows(address, &["postgres", "postgresql"]) {
             tracing::error!(
                 component_id = %self.component_id,
                 "PostgreSQL connection to {} denied: add its postgres://host:port to allowed_outbound_hosts",
@@ -94,7 +96,7 @@ impl PgInstance {
                 address_for_messages(address)
             )));
         }
-        Ok(self.grants.connections.postgres.clone())
+        Ok(self.access.pool.clone())
     }
 
     /// Remembers an opened connection; its handle.
@@ -189,6 +191,37 @@ macro_rules! connection_resource {
     };
 }
 use connection_resource;
+
+/// PostgreSQL: `fermyon:spin/postgres@2.0.0`, `spin:postgres/postgres@3.0.0` and `@4.2.0`. One pool per app, the component's outbound grant, a handle table per instance.
+pub(crate) struct Postgres;
+
+impl Capability for Postgres {
+    type AppState = PgPool;
+    type ComponentState = ServerAccess<PgPool>;
+    type InstanceState = PgInstance;
+
+    fn link<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut PgInstance,
+    ) -> anyhow::Result<()> {
+        kiln_world::v2::rdbms_types::add_to_linker::<_, HasPostgres>(linker, get)?;
+        kiln_world::v2::postgres::add_to_linker::<_, HasPostgres>(linker, get)?;
+        kiln_world::v3::postgres3::add_to_linker::<_, HasPostgres>(linker, get)?;
+        kiln_world::v3::postgres4::add_to_linker::<_, HasPostgres>(linker, get)?;
+        Ok(())
+    }
+
+    fn configure_component(
+        pool: &PgPool,
+        component: &ComponentContext<'_>,
+    ) -> Result<Self::ComponentState, LoadError> {
+        Ok(ServerAccess::new(pool, component))
+    }
+
+    fn new_instance(access: &Arc<Self::ComponentState>, id: &Arc<str>) -> PgInstance {
+        PgInstance::new(id.clone(), access.clone())
+    }
+}
 
 /// `HasData` marker for linking.
 pub(crate) struct HasPostgres;

@@ -16,11 +16,13 @@ use std::sync::Arc;
 use kiln_state::redis_connection_config;
 use redis::aio::ConnectionManager;
 use tokio::sync::Mutex;
-use wasmtime::component::HasData;
+use wasmtime::component::{HasData, Linker};
 
+use super::capability::{Capability, ComponentContext};
 use super::labels::Handles;
-use super::outbound::{address_allowed, address_for_messages};
-use crate::grants::Grants;
+use super::servers::ServerAccess;
+use crate::network::address_for_messages;
+use crate::LoadError;
 
 use commands::Failure;
 
@@ -52,22 +54,22 @@ impl RedisPool {
 /// Per-instance state: who is asking, what they may reach, and the connections opened so far.
 pub struct RedisInstance {
     component_id: Arc<str>,
-    grants: Arc<Grants>,
+    access: Arc<ServerAccess<RedisPool>>,
     open: Handles<ConnectionManager>,
 }
 
 impl RedisInstance {
-    pub(crate) fn new(component_id: Arc<str>, grants: Arc<Grants>) -> Self {
+    pub(crate) fn new(component_id: Arc<str>, access: Arc<ServerAccess<RedisPool>>) -> Self {
         Self {
             component_id,
-            grants,
+            access,
             open: Handles::new(MAX_OPEN_CONNECTIONS),
         }
     }
 
     /// Checks `address` against the grants; the pool and address to connect with.
     fn admit(&self, address: &str) -> Result<RedisPool, Failure> {
-        if !address_allowed(&self.grants.outbound, address, &["redis", "rediss"]) {
+        if !self.access.allows(address, &["redis", "rediss"]) {
             tracing::error!(
                 component_id = %self.component_id,
                 "Redis connection to {} denied: add its redis://host:port to allowed_outbound_hosts",
@@ -75,7 +77,7 @@ impl RedisInstance {
             );
             return Err(Failure::InvalidAddress);
         }
-        Ok(self.grants.connections.redis.clone())
+        Ok(self.access.pool.clone())
     }
 
     /// Remembers an opened connection; its handle.
@@ -91,6 +93,35 @@ impl RedisInstance {
             .get(rep)
             .cloned()
             .ok_or_else(|| Failure::Other("invalid connection handle".into()))
+    }
+}
+
+/// Redis: `fermyon:spin/redis@2.0.0` and `spin:redis/redis@3.0.0`. One pool per app, the component's outbound grant, a handle table per instance.
+pub(crate) struct Redis;
+
+impl Capability for Redis {
+    type AppState = RedisPool;
+    type ComponentState = ServerAccess<RedisPool>;
+    type InstanceState = RedisInstance;
+
+    fn link<T: Send + 'static>(
+        linker: &mut Linker<T>,
+        get: fn(&mut T) -> &mut RedisInstance,
+    ) -> anyhow::Result<()> {
+        kiln_world::v2::redis::add_to_linker::<_, HasRedis>(linker, get)?;
+        kiln_world::v3::redis::add_to_linker::<_, HasRedis>(linker, get)?;
+        Ok(())
+    }
+
+    fn configure_component(
+        pool: &RedisPool,
+        component: &ComponentContext<'_>,
+    ) -> Result<Self::ComponentState, LoadError> {
+        Ok(ServerAccess::new(pool, component))
+    }
+
+    fn new_instance(access: &Arc<Self::ComponentState>, id: &Arc<str>) -> RedisInstance {
+        RedisInstance::new(id.clone(), access.clone())
     }
 }
 
