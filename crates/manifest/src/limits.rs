@@ -8,8 +8,8 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use crate::locate::Doc;
 use crate::locate::Key;
-use crate::validate::Doc;
 use crate::ManifestError;
 
 /// Limits on one component's instances; `None` leaves a limit to whoever runs the app (flags,

@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::locate::{line_col, Key};
+use crate::locate::{line_col, Doc, Key};
 use crate::schema::RawManifest;
-use crate::validate::{self, Doc};
+use crate::validate;
 use crate::{AppSpec, Location, ManifestError};
 
 /// Manifest file names looked for in a directory, in order: kiln's own first.

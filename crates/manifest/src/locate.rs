@@ -1,7 +1,40 @@
 //! Finds the line and column of a key path (`component.hello.source`) in a TOML document, so
 //! that errors found after deserializing can still point at the place in the file.
 
+use std::path::Path;
+
 use toml::de::{DeTable, DeValue};
+
+use crate::{Location, ManifestError};
+
+/// The manifest being validated: its path and text, to turn key paths into locations.
+pub(crate) struct Doc<'a> {
+    pub(crate) path: &'a Path,
+    pub(crate) text: &'a str,
+    pub(crate) base_dir: &'a Path,
+    pub(crate) warnings: Vec<String>,
+}
+
+impl Doc<'_> {
+    pub(crate) fn location(&self, keys: &[Key]) -> Location {
+        Location {
+            path: self.path.to_path_buf(),
+            line_col: locate(self.text, keys),
+        }
+    }
+
+    pub(crate) fn error(&self, keys: Vec<Key>, message: impl Into<String>) -> ManifestError {
+        ManifestError::Invalid {
+            location: self.location(&keys),
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn warn(&mut self, keys: Vec<Key>, message: impl AsRef<str>) {
+        let warning = format!("{}: {}", self.location(&keys), message.as_ref());
+        self.warnings.push(warning);
+    }
+}
 
 /// One step in a key path: a table key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::load::{absolute_and_dir, parse_with_warnings, read_file};
+use crate::locate::Doc;
 use crate::locate::{key_path, Key};
-use crate::validate::Doc;
 use crate::ManifestError;
 
 /// A validated runtime config.

@@ -6,45 +6,16 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::locate::{key_path, locate, Key};
+use crate::locate::{key_path, Doc, Key};
 use crate::schema::{
     RawBuild, RawCommands, RawComponent, RawHttpTrigger, RawManifest, RawRedisTrigger, RawRoute,
     RawSource, RawTrigger,
 };
 use crate::template::{is_kebab_id, is_variable_name, Template};
 use crate::{
-    AppSpec, BuildSpec, ComponentSpec, HttpRoute, HttpTriggerSpec, Location, ManifestError,
-    RedisTriggerSpec, VariableSpec,
+    AppSpec, BuildSpec, ComponentSpec, HttpRoute, HttpTriggerSpec, ManifestError, RedisTriggerSpec,
+    VariableSpec,
 };
-
-/// The manifest being validated: its path and text, to turn key paths into locations.
-pub(crate) struct Doc<'a> {
-    pub(crate) path: &'a Path,
-    pub(crate) text: &'a str,
-    pub(crate) base_dir: &'a Path,
-    pub(crate) warnings: Vec<String>,
-}
-
-impl Doc<'_> {
-    pub(crate) fn location(&self, keys: &[Key]) -> Location {
-        Location {
-            path: self.path.to_path_buf(),
-            line_col: locate(self.text, keys),
-        }
-    }
-
-    pub(crate) fn error(&self, keys: Vec<Key>, message: impl Into<String>) -> ManifestError {
-        ManifestError::Invalid {
-            location: self.location(&keys),
-            message: message.into(),
-        }
-    }
-
-    pub(crate) fn warn(&mut self, keys: Vec<Key>, message: impl AsRef<str>) {
-        let warning = format!("{}: {}", self.location(&keys), message.as_ref());
-        self.warnings.push(warning);
-    }
-}
 
 type Result<T> = std::result::Result<T, ManifestError>;
 
