@@ -183,9 +183,7 @@ fn grant(
 mod tests {
     use std::path::Path;
 
-    use kiln_manifest::LoadedManifest;
-
-    use kiln_manifest::Limits;
+    use kiln_manifest::{Limits, LoadedManifest};
 
     use super::*;
 

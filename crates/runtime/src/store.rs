@@ -165,6 +165,7 @@ impl StoreState {
         store
     }
 }
+
 /// The WASI context a component's grants allow, and nothing more.
 pub(crate) fn wasi_builder(grants: &Grants) -> anyhow::Result<WasiCtxBuilder> {
     let mut wasi = WasiCtxBuilder::new();

@@ -64,3 +64,13 @@ pub(crate) struct ComponentContext<'a> {
     /// Its WASI grants: environment, directories, stdio and outbound network.
     pub(crate) grants: &'a Arc<Grants>,
 }
+
+impl ComponentContext<'_> {
+    /// The load error refusing this component's manifest entry, for `reason`.
+    pub(crate) fn refuse(&self, reason: String) -> LoadError {
+        LoadError::Grant {
+            id: self.id.to_string(),
+            reason,
+        }
+    }
+}

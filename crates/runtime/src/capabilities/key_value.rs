@@ -110,10 +110,7 @@ impl Capability for KeyValue {
         let labels = &component.spec.key_value_stores;
         stores
             .grant_defined(labels, "key_value_stores", "store", "key_value_store")
-            .map_err(|reason| LoadError::Grant {
-                id: component.id.to_string(),
-                reason,
-            })
+            .map_err(|reason| component.refuse(reason))
     }
 
     fn new_instance(grant: &Arc<KeyValueGrant>, id: &Arc<str>) -> KeyValueInstance {

@@ -115,10 +115,7 @@ impl Capability for Sqlite {
         let labels = &component.spec.sqlite_databases;
         databases
             .grant_defined(labels, "sqlite_databases", "database", "sqlite_database")
-            .map_err(|reason| LoadError::Grant {
-                id: component.id.to_string(),
-                reason,
-            })
+            .map_err(|reason| component.refuse(reason))
     }
 
     fn new_instance(grant: &Arc<SqliteGrant>, id: &Arc<str>) -> SqliteInstance {

@@ -207,10 +207,7 @@ impl Capability for Variables {
     ) -> Result<VariablesGrant, LoadError> {
         variables
             .for_component(component.spec)
-            .map_err(|e| LoadError::Grant {
-                id: component.id.to_string(),
-                reason: format!("{e:#}"),
-            })
+            .map_err(|e| component.refuse(format!("{e:#}")))
     }
 
     fn new_instance(grant: &Arc<VariablesGrant>, _id: &Arc<str>) -> VariablesInstance {

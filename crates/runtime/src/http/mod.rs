@@ -25,8 +25,7 @@ use crate::instance::{InstanceRecipe, Report};
 use crate::limits::ComponentLimits;
 use crate::metrics::ComponentMetrics;
 use crate::residency::Resident;
-use crate::store::ComponentCapabilities;
-use crate::store::StoreState;
+use crate::store::{ComponentCapabilities, StoreState};
 use crate::{LoadError, Runtime};
 
 /// A response produced by a guest; its body streams from the still-running instance.
