@@ -14,16 +14,16 @@ mod runtime_config;
 mod schema;
 mod spec;
 mod template;
+mod trigger;
 mod validate;
 
 pub use error::{Location, ManifestError};
 pub use limits::{parse_duration, parse_size, Limits};
 pub use load::{find_manifest, LoadedManifest, MANIFEST_NAMES};
+pub use locate::Key;
 pub use runtime_config::{
     KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConfig, VariableProvider,
 };
-pub use spec::{
-    AppSpec, BuildSpec, ComponentSpec, FileMount, HttpRoute, HttpTriggerSpec, RedisTriggerSpec,
-    VariableSpec,
-};
+pub use spec::{AppSpec, BuildSpec, ComponentSpec, FileMount, VariableSpec};
 pub use template::{is_variable_name, Template, TemplatePart};
+pub use trigger::TriggerSpec;

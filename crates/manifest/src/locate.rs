@@ -36,10 +36,12 @@ impl Doc<'_> {
     }
 }
 
-/// One step in a key path: a table key or an array index.
+/// One step in a key path into the manifest: a table key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Key {
+pub enum Key {
+    /// A table key.
     Name(String),
+    /// An array index.
     Index(usize),
 }
 

@@ -58,38 +58,9 @@ pub(crate) struct RawTrigger {
     pub(crate) component: Option<toml::Value>,
     #[serde(default)]
     pub(crate) components: Option<toml::Table>,
-    /// Trigger-type-specific fields (`route`, `executor`, `channel`, ...).
+    /// Trigger-type-specific fields (`route`, `executor`, `channel`, ...), for the trigger to read.
     #[serde(flatten)]
     pub(crate) config: toml::Table,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct RawRedisTrigger {
-    pub(crate) channel: Option<String>,
-    pub(crate) address: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct RawHttpTrigger {
-    pub(crate) route: Option<RawRoute>,
-    #[serde(default)]
-    pub(crate) executor: Option<RawExecutor>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(
-    untagged,
-    expecting = "route must be a path such as \"/hello/...\", or { private = true }"
-)]
-pub(crate) enum RawRoute {
-    Path(String),
-    Private { private: bool },
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct RawExecutor {
-    #[serde(rename = "type")]
-    pub(crate) kind: String,
 }
 
 #[derive(Debug, Deserialize)]

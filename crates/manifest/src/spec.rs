@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::Limits;
+use crate::{Limits, TriggerSpec};
 
 /// A validated, fully resolved application.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -26,14 +27,16 @@ pub struct AppSpec {
     pub variables: BTreeMap<String, VariableSpec>,
     /// Components in manifest order (inline trigger components included).
     pub components: Vec<ComponentSpec>,
-    /// `[[trigger.http]]` entries, in manifest order.
-    pub http_triggers: Vec<HttpTriggerSpec>,
-    /// `[[trigger.redis]]` entries, in manifest order.
-    pub redis_triggers: Vec<RedisTriggerSpec>,
-    /// `application.trigger.http.base` (default `/`).
-    pub http_base: String,
+    /// Every `[[trigger.TYPE]]` entry, in manifest order; each trigger reads its own fields.
+    pub triggers: Vec<TriggerSpec>,
+    /// `[application.trigger.TYPE]` tables: settings a trigger type shares across its entries.
+    pub trigger_settings: BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
     /// `[application.tool.kiln.limits]`: limits for every component that sets none of its own.
     pub limits: Limits,
+    /// The manifest's text, to give errors found later their line and column; absent in a
+    /// spec that travelled without its manifest.
+    #[serde(skip)]
+    pub manifest_text: Option<Arc<str>>,
 }
 
 impl AppSpec {
@@ -101,40 +104,4 @@ pub struct BuildSpec {
     pub workdir: PathBuf,
     /// Globs (relative to `workdir`) whose changes call for a rebuild.
     pub watch: Vec<String>,
-}
-
-/// A `[[trigger.http]]` entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HttpTriggerSpec {
-    /// The trigger id (given, or generated from the component id).
-    pub id: String,
-    /// The component that handles the requests.
-    pub component: String,
-    /// The route, as written in the manifest.
-    pub route: HttpRoute,
-    /// `executor.type`: `spin` (default) or `http`.
-    pub executor: String,
-}
-
-/// A `[[trigger.redis]]` entry: each message published on `channel` calls the component.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RedisTriggerSpec {
-    /// The trigger id (given, or generated from the component id).
-    pub id: String,
-    /// The component that handles the messages.
-    pub component: String,
-    /// The Redis server (`redis://host:port`): the trigger's own `address`, else
-    /// `[application.trigger.redis] address`; may hold `{{ variable }}` templates.
-    pub address: String,
-    /// The channel subscribed to.
-    pub channel: String,
-}
-
-/// Where an HTTP trigger is reachable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub enum HttpRoute {
-    /// A route pattern: `/exact`, `/prefix/...`, `/users/:id`.
-    Path(String),
-    /// `{ private = true }`: reachable only from other components of the app.
-    Private,
 }

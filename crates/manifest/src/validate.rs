@@ -1,21 +1,15 @@
 //! Turns the manifest as written ([`RawManifest`]) into an [`AppSpec`], checking every rule a
 //! user can break and pointing each error at its line.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::locate::{key_path, Doc, Key};
-use crate::schema::{
-    RawBuild, RawCommands, RawComponent, RawHttpTrigger, RawManifest, RawRedisTrigger, RawRoute,
-    RawSource, RawTrigger,
-};
+use crate::schema::{RawBuild, RawCommands, RawComponent, RawManifest, RawSource, RawTrigger};
 use crate::template::{is_kebab_id, is_variable_name, Template};
-use crate::{
-    AppSpec, BuildSpec, ComponentSpec, HttpRoute, HttpTriggerSpec, ManifestError, RedisTriggerSpec,
-    VariableSpec,
-};
+use crate::{AppSpec, BuildSpec, ComponentSpec, ManifestError, TriggerSpec, VariableSpec};
 
 type Result<T> = std::result::Result<T, ManifestError>;
 
@@ -41,22 +35,12 @@ pub(crate) fn app(doc: &mut Doc<'_>, raw: RawManifest) -> Result<AppSpec> {
             key_path!["component", id],
         )?);
     }
-    let (http_triggers, redis_triggers) = triggers(doc, &raw, &variables, &mut components)?;
-    let http_base = match raw
-        .application
-        .trigger_configs
-        .get("http")
-        .and_then(|t| t.get("base"))
-    {
-        None => "/".to_string(),
-        Some(toml::Value::String(base)) => base.clone(),
-        Some(_) => {
-            return Err(doc.error(
-                key_path!["application", "trigger", "http", "base"],
-                "application.trigger.http.base must be a string such as \"/\"",
-            ))
-        }
-    };
+    let triggers = triggers(doc, &raw, &variables, &mut components)?;
+    let mut trigger_settings = BTreeMap::new();
+    for (kind, table) in &raw.application.trigger_configs {
+        let keys = key_path!["application", "trigger", kind];
+        trigger_settings.insert(kind.clone(), json_table(doc, table, &keys)?);
+    }
     Ok(AppSpec {
         name: raw.application.name,
         version: raw.application.version,
@@ -65,10 +49,10 @@ pub(crate) fn app(doc: &mut Doc<'_>, raw: RawManifest) -> Result<AppSpec> {
         base_dir: doc.base_dir.to_path_buf(),
         variables,
         components,
-        http_triggers,
-        redis_triggers,
-        http_base,
+        triggers,
+        trigger_settings,
         limits,
+        manifest_text: Some(doc.text.into()),
     })
 }
 
@@ -303,130 +287,60 @@ fn build_spec(base_dir: &Path, raw: &RawBuild) -> BuildSpec {
     }
 }
 
-/// The HTTP and Redis triggers, in manifest order.
+/// Every trigger, in manifest order, with its component resolved; its own fields are left
+/// for its trigger type to read.
 fn triggers(
     doc: &mut Doc<'_>,
     raw: &RawManifest,
     app_variables: &BTreeMap<String, VariableSpec>,
     components: &mut Vec<ComponentSpec>,
-) -> Result<(Vec<HttpTriggerSpec>, Vec<RedisTriggerSpec>)> {
-    let (mut http, mut redis) = (Vec::new(), Vec::new());
+) -> Result<Vec<TriggerSpec>> {
+    let mut triggers = Vec::new();
     for (kind, list) in &raw.triggers {
         for (index, trigger) in list.iter().enumerate() {
             let keys = key_path!["trigger", kind, index];
-            match kind.as_str() {
-                "http" => http.push(http_trigger(
-                    doc,
-                    raw,
-                    trigger,
-                    index,
-                    keys,
-                    app_variables,
-                    components,
-                )?),
-                "redis" => {
-                    let component =
-                        trigger_component(doc, raw, trigger, index, &keys, app_variables, components)?;
-                    redis.push(redis_trigger(doc, raw, trigger, component, keys)?);
-                }
-                _ => {
-                    return Err(doc.error(
-                        key_path!["trigger", kind],
-                        format!("trigger type \"{kind}\" is not supported: kiln runs [[trigger.http]] and [[trigger.redis]]"),
-                    ))
-                }
+            if trigger.components.is_some() {
+                return Err(doc.error(
+                    child(&keys, &["components"]),
+                    "`components` on a trigger is not supported: use `component`",
+                ));
             }
+            let component = trigger_component(
+                doc,
+                raw,
+                trigger,
+                triggers.len(),
+                &keys,
+                app_variables,
+                components,
+            )?;
+            let config = json_table(doc, &trigger.config, &keys)?;
+            triggers.push(TriggerSpec {
+                trigger_type: kind.clone(),
+                index,
+                id: trigger
+                    .id
+                    .clone()
+                    .unwrap_or_else(|| format!("trigger-{component}")),
+                component,
+                config,
+            });
         }
     }
-    check_duplicate_routes(doc, &http)?;
-    Ok((http, redis))
+    Ok(triggers)
 }
 
-fn redis_trigger(
-    doc: &mut Doc<'_>,
-    raw: &RawManifest,
-    trigger: &RawTrigger,
-    component: String,
-    keys: Vec<Key>,
-) -> Result<RedisTriggerSpec> {
-    let config = deserialize_warning_unknown::<RawRedisTrigger>(doc, &trigger.config, &keys)?;
-    let Some(channel) = config.channel.filter(|c| !c.is_empty()) else {
-        return Err(doc.error(keys, "redis trigger has no channel: add channel = \"NAME\""));
-    };
-    let app_address = raw
-        .application
-        .trigger_configs
-        .get("redis")
-        .and_then(|t| t.get("address"))
-        .and_then(toml::Value::as_str);
-    let Some(address) = config.address.as_deref().or(app_address) else {
-        return Err(doc.error(
-            keys,
-            "redis trigger has no address: add address = \"redis://127.0.0.1:6379\" here or under [application.trigger.redis]",
-        ));
-    };
-    Ok(RedisTriggerSpec {
-        id: trigger
-            .id
-            .clone()
-            .unwrap_or_else(|| format!("trigger-{component}-{channel}")),
-        component,
-        address: address.to_string(),
-        channel,
-    })
-}
-
-fn http_trigger(
-    doc: &mut Doc<'_>,
-    raw: &RawManifest,
-    trigger: &RawTrigger,
-    index: usize,
-    keys: Vec<Key>,
-    app_variables: &BTreeMap<String, VariableSpec>,
-    components: &mut Vec<ComponentSpec>,
-) -> Result<HttpTriggerSpec> {
-    let at = |field: &str| child(&keys, &[field]);
-    let config = deserialize_warning_unknown::<RawHttpTrigger>(doc, &trigger.config, &keys)?;
-    if trigger.components.is_some() {
-        return Err(doc.error(
-            at("components"),
-            "`components` on a trigger is not supported: use `component`",
-        ));
+/// A TOML table as the JSON object a trigger reads its fields from.
+fn json_table(
+    doc: &Doc<'_>,
+    table: &toml::Table,
+    keys: &[Key],
+) -> Result<serde_json::Map<String, serde_json::Value>> {
+    match serde_json::to_value(table) {
+        Ok(serde_json::Value::Object(object)) => Ok(object),
+        Ok(_) => Err(doc.error(keys.to_vec(), "expected a table")),
+        Err(e) => Err(doc.error(keys.to_vec(), e.to_string())),
     }
-    let component = trigger_component(doc, raw, trigger, index, &keys, app_variables, components)?;
-    let route = match config.route {
-        Some(RawRoute::Path(path)) => HttpRoute::Path(path),
-        Some(RawRoute::Private { private: true }) => HttpRoute::Private,
-        Some(RawRoute::Private { private: false }) => {
-            return Err(doc.error(at("route"), "route must be a path or { private = true }"))
-        }
-        None => {
-            return Err(doc.error(
-                keys.clone(),
-                "http trigger has no route: add route = \"/...\"",
-            ))
-        }
-    };
-    let executor = config
-        .executor
-        .map_or_else(|| "spin".to_string(), |e| e.kind);
-    if executor != "spin" && executor != "http" {
-        return Err(doc.error(
-            at("executor"),
-            format!(
-                "executor \"{executor}\" is not supported: remove it (components run as wasi:http)"
-            ),
-        ));
-    }
-    Ok(HttpTriggerSpec {
-        id: trigger
-            .id
-            .clone()
-            .unwrap_or_else(|| format!("trigger-{component}")),
-        component,
-        route,
-        executor,
-    })
 }
 
 /// The id of the component a trigger calls; an inline component is added to `components`.
@@ -467,43 +381,4 @@ fn trigger_component(
             "trigger has no component: add component = \"ID\"",
         )),
     }
-}
-
-fn check_duplicate_routes(doc: &Doc<'_>, triggers: &[HttpTriggerSpec]) -> Result<()> {
-    let mut seen: HashMap<&str, &str> = HashMap::new();
-    for (index, trigger) in triggers.iter().enumerate() {
-        let HttpRoute::Path(route) = &trigger.route else {
-            continue;
-        };
-        let normalized = route.trim_end_matches('/');
-        if let Some(first) = seen.insert(normalized, &trigger.component) {
-            return Err(doc.error(
-                key_path!["trigger", "http", index, "route"],
-                format!(
-                    "route \"{route}\" is already served by component \"{first}\": give component \"{}\" another route",
-                    trigger.component
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Deserializes a trigger's own fields, warning about the ones kiln does not know.
-fn deserialize_warning_unknown<T: serde::de::DeserializeOwned>(
-    doc: &mut Doc<'_>,
-    table: &toml::Table,
-    keys: &[Key],
-) -> Result<T> {
-    let mut unknown = Vec::new();
-    let value = serde_ignored::deserialize(toml::Value::Table(table.clone()), |path| {
-        unknown.push(path.to_string())
-    })
-    .map_err(|e: toml::de::Error| doc.error(keys.to_vec(), e.message().to_string()))?;
-    for field in unknown {
-        let mut at = keys.to_vec();
-        at.push(Key::Name(field.clone()));
-        doc.warn(at, format!("unknown field `{field}` ignored"));
-    }
-    Ok(value)
 }

@@ -1,51 +1,52 @@
-//! [`LoadedApp`]: every component an app's triggers call, compiled, granted its capabilities and
-//! pre-linked, all checked before anything listens.
+//! [`LoadedApp`]: an app's capabilities configured once, and its components loaded (compiled,
+//! granted their capabilities and pre-linked) before anything listens. It knows no trigger:
+//! triggers say which components they call ([`LoadedApp::load_components`]) and through which
+//! export ([`AppComponents::get`]).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use kiln_manifest::{AppSpec, ComponentSpec};
 
 use crate::capabilities::capability::{AppContext, ComponentContext};
 use crate::capabilities::outbound::LocalHttp;
+use crate::component::{Component, Export};
 use crate::grants::Grants;
-use crate::http::HttpComponent;
+use crate::instance::InstanceRecipe;
 use crate::limits::ComponentLimits;
-use crate::message::MessageComponent;
+use crate::loader::Linked;
 use crate::options::AppOptions;
 use crate::store::{AppCapabilities, ComponentCapabilities};
 use crate::{LoadError, Runtime};
 
-/// An app ready to serve. Cheap to clone.
+/// An app whose capabilities are configured. Cheap to clone.
 #[derive(Clone)]
 pub struct LoadedApp {
+    runtime: Runtime,
     spec: Arc<AppSpec>,
-    components: Arc<HashMap<String, LoadedComponent>>,
-    redis_triggers: Arc<Vec<RedisSubscription>>,
+    options: Arc<AppOptions>,
     capabilities: Arc<AppCapabilities>,
 }
 
-/// One loaded component.
-#[derive(Clone)]
-pub struct LoadedComponent {
-    /// The component as an HTTP handler.
-    pub http: HttpComponent,
+/// Components of an app, loaded and granted, for triggers to take through their exports.
+/// Dropped once the triggers have what they call, so that only they hold the loaded forms.
+pub struct AppComponents {
+    runtime: Runtime,
+    loaded: HashMap<String, Prepared>,
 }
 
-/// A Redis trigger, ready to subscribe: its address rendered, its component loaded.
-#[derive(Clone)]
-pub struct RedisSubscription {
-    /// The server, `redis://host:port`.
-    pub address: String,
-    /// The channel.
-    pub channel: String,
-    /// The component each message goes to.
-    pub handler: MessageComponent,
+/// One component, pre-linked and granted.
+struct Prepared {
+    linked: Linked,
+    source: PathBuf,
+    capabilities: Arc<ComponentCapabilities>,
+    limits: kiln_manifest::Limits,
 }
 
 impl LoadedApp {
-    /// Configures the app's capabilities and loads every component an HTTP trigger refers to.
-    pub async fn load(
+    /// Configures the app's capabilities (stores, databases, variables, pools) for `spec`.
+    pub async fn configure(
         runtime: &Runtime,
         spec: AppSpec,
         options: &AppOptions,
@@ -55,69 +56,48 @@ impl LoadedApp {
             options,
         })
         .await?;
-        let by_id: HashMap<&str, &ComponentSpec> =
-            spec.components.iter().map(|c| (c.id.as_str(), c)).collect();
-        let http_components = http_components(&spec);
-        // Compiling is most of a cold start: several components load at once.
-        let loaded = crate::parallel::try_map(&http_components, |component| {
-            let granted = grant(&capabilities, component, options)?;
-            let limits = limits_for(&spec, component, options);
-            HttpComponent::load_granted(runtime, &component.id, &component.source, granted, limits)
-        })?;
-        let components: HashMap<String, LoadedComponent> = http_components
-            .iter()
-            .zip(loaded)
-            .map(|(component, http)| (component.id.clone(), LoadedComponent { http }))
-            .collect();
-        let mut message_handlers = HashMap::new();
-        let mut redis_triggers = Vec::new();
-        for trigger in &spec.redis_triggers {
-            let Some(component) = by_id.get(trigger.component.as_str()) else {
-                continue; // the manifest crate guarantees this exists
-            };
-            if !message_handlers.contains_key(&component.id) {
-                let granted = grant(&capabilities, component, options)?;
-                let limits = limits_for(&spec, component, options);
-                let handler = MessageComponent::load(
-                    runtime,
-                    &component.id,
-                    &component.source,
-                    granted,
-                    limits,
-                )?;
-                message_handlers.insert(component.id.clone(), handler);
-            }
-            let address = capabilities
-                .variables
-                .render(&trigger.address)
-                .map_err(|e| LoadError::Grant {
-                    id: component.id.clone(),
-                    reason: format!("redis trigger address \"{}\": {e:#}", trigger.address),
-                })?;
-            redis_triggers.push(RedisSubscription {
-                address,
-                channel: trigger.channel.clone(),
-                handler: message_handlers[&component.id].clone(),
-            });
-        }
         Ok(Self {
+            runtime: runtime.clone(),
             spec: Arc::new(spec),
-            components: Arc::new(components),
-            redis_triggers: Arc::new(redis_triggers),
+            options: Arc::new(options.clone()),
             capabilities: Arc::new(capabilities),
         })
     }
 
-    /// Most instances of `spec`'s components alive at once when loaded with `options`, what
-    /// a runtime's pool must hold ([`crate::RuntimeOptions::sized_for`]): each HTTP
-    /// component's [`ComponentLimits::instances_needed`], and one for each Redis trigger,
-    /// whose messages run one at a time.
-    pub fn instances_needed(spec: &AppSpec, options: &AppOptions) -> u32 {
-        let http = http_components(spec)
-            .into_iter()
-            .map(|c| limits_for(spec, c, options).instances_needed());
-        let redis = spec.redis_triggers.iter().map(|_| 1);
-        http.chain(redis).fold(0, u32::saturating_add)
+    /// Loads the components `ids` names (each once; the manifest crate guarantees they exist),
+    /// several at once: compiled (or taken from the compile cache), granted and pre-linked.
+    /// The first broken one in the order given is the error.
+    pub fn load_components(&self, ids: &[&str]) -> Result<AppComponents, LoadError> {
+        let by_id: HashMap<&str, &ComponentSpec> = self
+            .spec
+            .components
+            .iter()
+            .map(|c| (c.id.as_str(), c))
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        let components: Vec<&ComponentSpec> = ids
+            .iter()
+            .filter_map(|id| by_id.get(id).copied())
+            .filter(|component| seen.insert(component.id.as_str()))
+            .collect();
+        // Compiling is most of a cold start: several components load at once.
+        let prepared = crate::parallel::try_map(&components, |component| {
+            Ok(Prepared {
+                capabilities: Arc::new(self.grant(component)?),
+                linked: crate::loader::pre_link(&self.runtime, &component.id, &component.source)?,
+                source: component.source.clone(),
+                limits: merged_limits(&self.spec, component, &self.options),
+            })
+        })?;
+        let loaded = components
+            .iter()
+            .map(|c| c.id.clone())
+            .zip(prepared)
+            .collect();
+        Ok(AppComponents {
+            runtime: self.runtime.clone(),
+            loaded,
+        })
     }
 
     /// Lets the app's components send requests to the app itself (`self`): `handler` serves
@@ -126,117 +106,62 @@ impl LoadedApp {
         self.capabilities.outbound_http.set(handler);
     }
 
+    /// `template` with the app's variables rendered into it (`redis://{{ host }}:6379`).
+    pub fn render(&self, template: &str) -> anyhow::Result<String> {
+        self.capabilities.variables.render(template)
+    }
+
     /// The app as specified.
     pub fn spec(&self) -> &AppSpec {
         &self.spec
     }
 
-    /// The app's Redis triggers, in manifest order.
-    pub fn redis_triggers(&self) -> &[RedisSubscription] {
-        &self.redis_triggers
+    /// What `self`'s capabilities grant `component`: its WASI grants from its manifest entry
+    /// (with the app's variables rendered into it), then every capability's own.
+    fn grant(&self, component: &ComponentSpec) -> Result<ComponentCapabilities, LoadError> {
+        let render = |template: &str| self.capabilities.variables.render(template);
+        let grants = Grants::for_component(component, render, &self.options.state_dir)?;
+        ComponentCapabilities::configure(
+            &self.capabilities,
+            &ComponentContext {
+                id: &component.id.as_str().into(),
+                spec: component,
+                grants: &Arc::new(grants),
+            },
+        )
     }
+}
 
-    /// A loaded component by id.
-    pub fn component(&self, id: &str) -> Option<&LoadedComponent> {
-        self.components.get(id)
+impl AppComponents {
+    /// The component `id`, called through its export `E` (checked here). Each call makes a
+    /// component of its own, with its own request slots; a trigger takes each once.
+    pub fn get<E: Export>(&self, id: &str) -> Result<Component<E>, LoadError> {
+        let prepared = self
+            .loaded
+            .get(id)
+            .ok_or_else(|| LoadError::NotLoaded { id: id.to_string() })?;
+        let limits = ComponentLimits::resolve(prepared.limits);
+        let recipe = InstanceRecipe::new(&self.runtime, id, prepared.capabilities.clone(), limits);
+        let linked = Linked {
+            pre: prepared.linked.pre.clone(),
+            cached: prepared.linked.cached.clone(),
+        };
+        Component::new(recipe, linked, prepared.source.clone())
     }
 }
 
-/// The components `spec`'s HTTP triggers call, each once, in trigger order.
-fn http_components(spec: &AppSpec) -> Vec<&ComponentSpec> {
-    let by_id: HashMap<&str, &ComponentSpec> =
-        spec.components.iter().map(|c| (c.id.as_str(), c)).collect();
-    let mut seen = HashSet::new();
-    spec.http_triggers
-        .iter()
-        // The manifest crate guarantees the component exists.
-        .filter_map(|trigger| by_id.get(trigger.component.as_str()).copied())
-        .filter(|component| seen.insert(component.id.as_str()))
-        .collect()
+impl ComponentLimits {
+    /// The limits `component` of `spec` runs under when loaded with `options`: its own, then
+    /// the app's, then the command line's, then kiln's.
+    pub fn for_component(spec: &AppSpec, component: &ComponentSpec, options: &AppOptions) -> Self {
+        Self::resolve(merged_limits(spec, component, options))
+    }
 }
 
-/// A component's limits: its own, then the app's, then the command line's, then kiln's.
-fn limits_for(spec: &AppSpec, component: &ComponentSpec, options: &AppOptions) -> ComponentLimits {
-    ComponentLimits::resolve(component.limits.or(spec.limits).or(options.limits))
-}
-
-/// What `app`'s capabilities grant `component`: its WASI grants from its manifest entry (with
-/// the app's variables rendered into it), then every capability's own.
-fn grant(
-    app: &AppCapabilities,
+fn merged_limits(
+    spec: &AppSpec,
     component: &ComponentSpec,
     options: &AppOptions,
-) -> Result<ComponentCapabilities, LoadError> {
-    let render = |template: &str| app.variables.render(template);
-    let grants = Grants::for_component(component, render, &options.state_dir)?;
-    ComponentCapabilities::configure(
-        app,
-        &ComponentContext {
-            id: &component.id.as_str().into(),
-            spec: component,
-            grants: &Arc::new(grants),
-        },
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use std::path::Path;
-
-    use kiln_manifest::{Limits, LoadedManifest};
-
-    use super::*;
-
-    #[test]
-    fn an_app_needs_each_http_components_requests_and_one_per_redis_trigger() {
-        let manifest = r#"
-spin_manifest_version = 2
-[application]
-name = "sizes"
-[application.trigger.redis]
-address = "redis://127.0.0.1:6379"
-[[trigger.http]]
-route = "/a/..."
-component = "busy"
-[[trigger.http]]
-route = "/b/..."
-component = "busy"
-[[trigger.http]]
-route = "/..."
-component = "default"
-[[trigger.redis]]
-channel = "events"
-component = "listener"
-[component.busy]
-source = "busy.wasm"
-[component.busy.tool.kiln.limits]
-max_concurrent = 8
-[component.default]
-source = "default.wasm"
-[component.listener]
-source = "listener.wasm"
-[component.unused]
-source = "unused.wasm"
-"#;
-        let spec = LoadedManifest::from_text(Path::new("spin.toml"), manifest)
-            .expect("a valid manifest")
-            .app;
-        let default = crate::limits::DEFAULT_LIMITS.max_concurrent.unwrap();
-        let expected = (8 + 1) + (default + 1) + 1;
-        assert_eq!(
-            LoadedApp::instances_needed(&spec, &AppOptions::default()),
-            expected
-        );
-        let options = AppOptions {
-            limits: Limits {
-                max_concurrent: Some(3),
-                ..Limits::default()
-            },
-            ..AppOptions::default()
-        };
-        assert_eq!(
-            LoadedApp::instances_needed(&spec, &options),
-            (8 + 1) + (3 + 1) + 1
-        );
-    }
+) -> kiln_manifest::Limits {
+    component.limits.or(spec.limits).or(options.limits)
 }

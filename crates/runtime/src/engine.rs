@@ -43,7 +43,7 @@ const DEFAULT_MAX_INSTANCES: u32 = 1000;
 
 impl RuntimeOptions {
     /// The defaults, with a pool for `instances` instances alive at once (at most 1000): what
-    /// [`crate::LoadedApp::instances_needed`] or [`crate::ComponentLimits::instances_needed`]
+    /// the sum of [`crate::ComponentLimits::instances_needed`] over what the app's triggers call
     /// says a host admits.
     pub fn sized_for(instances: u32) -> Self {
         Self {

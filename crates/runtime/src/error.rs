@@ -95,4 +95,12 @@ pub enum LoadError {
         /// Component id.
         id: String,
     },
+    /// A trigger asked for a component it did not name when the app's components were loaded.
+    #[error(
+        "component \"{id}\" was not loaded: its trigger must name it among the components it calls"
+    )]
+    NotLoaded {
+        /// Component id.
+        id: String,
+    },
 }

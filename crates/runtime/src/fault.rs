@@ -40,7 +40,7 @@ impl FailureKind {
         FailureKind::LoadFailed,
     ];
 
-    /// The HTTP status a client gets for it.
+    /// The HTTP status a client gets for it: the one place a failure becomes a status.
     pub fn status(self) -> u16 {
         match self {
             FailureKind::Busy => 503,
@@ -90,8 +90,6 @@ pub struct Failure {
     pub kind: FailureKind,
     /// What happened, with its causes.
     pub error: anyhow::Error,
-    /// Whether it was already logged and counted, where it happened.
-    pub(crate) reported: bool,
 }
 
 impl fmt::Display for Failure {
@@ -108,7 +106,6 @@ impl Failure {
         Self {
             kind,
             error: error.into(),
-            reported: false,
         }
     }
 
@@ -128,6 +125,14 @@ impl Failure {
     /// A failure of `kind` described by `message`.
     pub(crate) fn msg(kind: FailureKind, message: impl fmt::Display) -> Self {
         Self::new(kind, anyhow::anyhow!("{message}"))
+    }
+
+    /// The failure of a guest stopped at its component's `timeout`.
+    pub(crate) fn timed_out(timeout: std::time::Duration) -> Self {
+        Self::msg(
+            FailureKind::Timeout,
+            format_args!("the guest ran past its timeout of {timeout:?} and was stopped"),
+        )
     }
 
     /// The failure a guest's error or trap amounts to.

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::Store;
 
 use crate::fault::{Failure, FailureKind};
@@ -12,9 +13,10 @@ use crate::metrics::ComponentMetrics;
 use crate::store::{wasi_builder, ComponentCapabilities, StoreState};
 use crate::Runtime;
 
-/// Everything a component's instances share. Built once per component at load.
+/// Everything a component's instances share: its capabilities, its limits, its metrics.
+/// Built once per component at load.
 #[derive(Clone)]
-pub(crate) struct InstanceRecipe {
+pub struct InstanceRecipe {
     pub(crate) id: Arc<str>,
     pub(crate) runtime: Runtime,
     pub(crate) capabilities: Arc<ComponentCapabilities>,
@@ -26,7 +28,7 @@ impl InstanceRecipe {
     pub(crate) fn new(
         runtime: &Runtime,
         id: &str,
-        capabilities: ComponentCapabilities,
+        capabilities: Arc<ComponentCapabilities>,
         limits: ComponentLimits,
     ) -> Self {
         let id: Arc<str> = id.into();
@@ -34,9 +36,28 @@ impl InstanceRecipe {
             metrics: runtime.metrics().for_component(&id),
             id,
             runtime: runtime.clone(),
-            capabilities: Arc::new(capabilities),
+            capabilities,
             limits: Arc::new(limits),
         }
+    }
+
+    /// The component id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// One of the component's request slots (`max_concurrent`), waited for a short while;
+    /// a busy failure when none frees up.
+    pub(crate) async fn acquire_slot(&self) -> Result<OwnedSemaphorePermit, Failure> {
+        self.limits.acquire_slot().await.ok_or_else(|| {
+            Failure::msg(
+                FailureKind::Busy,
+                format_args!(
+                    "all {} request slots of the component stayed busy (max_concurrent)",
+                    self.limits.max_concurrent()
+                ),
+            )
+        })
     }
 
     /// A new store for one instance, with the component's capabilities and limits.
@@ -59,7 +80,9 @@ impl InstanceRecipe {
     }
 }
 
-/// Logs and counts the failures of one request or message.
+/// Logs and counts the failures of one request or message. A failure is reported by whoever
+/// ends up holding it: the call that returns it to the trigger, the response body that ends
+/// with it, or the instance whose outcome nobody waits for any more.
 #[derive(Clone)]
 pub(crate) struct Report {
     work: &'static str,
@@ -69,13 +92,6 @@ pub(crate) struct Report {
 }
 
 impl Report {
-    /// Logs and counts `failure`, and marks it so nobody reports it again.
-    pub(crate) fn reported(&self, mut failure: Failure) -> Failure {
-        self.failure(&failure);
-        failure.reported = true;
-        failure
-    }
-
     /// Logs `failure` with the component id, route and reason, and counts it.
     pub(crate) fn failure(&self, failure: &Failure) {
         self.metrics.record_failure(failure.kind);

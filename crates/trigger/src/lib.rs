@@ -1,8 +1,118 @@
 //! kiln's triggers: each turns an outside event into a call of a component export.
 //!
 //! [`http`]: a hyper server that routes requests to `wasi:http` components. [`redis`]: Redis
-//! channel subscriptions whose messages go to `inbound-redis` components. This crate uses the
-//! runtime and the manifest; it never reads TOML itself.
+//! channel subscriptions whose messages go to `inbound-redis` components. Each is a
+//! [`Trigger`]; [`TRIGGERS`] lists them, and [`AppTriggers`] runs whichever an app has. This
+//! crate uses the runtime and the manifest; it never reads TOML itself.
 
 pub mod http;
 pub mod redis;
+mod trigger;
+
+use futures::future::BoxFuture;
+use kiln_manifest::{AppSpec, Key, ManifestError};
+use kiln_runtime::{AppComponents, AppOptions, ComponentLimits, LoadedApp};
+
+pub use trigger::{Configured, Started, Trigger, TriggerHost, TriggerType};
+
+/// Every trigger type kiln runs. A trigger type is its module and one line here.
+pub const TRIGGERS: &[TriggerType] = &[http::TRIGGER, redis::TRIGGER];
+
+/// The triggers of one app, each read from its manifest.
+pub struct AppTriggers {
+    triggers: Vec<Box<dyn Trigger>>,
+    /// One line per warning, each with its `file:line:col`.
+    pub warnings: Vec<String>,
+}
+
+impl AppTriggers {
+    /// Reads every trigger of `app`; a trigger type kiln does not run is an error, and so is
+    /// an app with no trigger at all.
+    pub fn configure(app: &AppSpec) -> Result<Self, ManifestError> {
+        if let Some(unknown) = app
+            .triggers
+            .iter()
+            .find(|t| !TRIGGERS.iter().any(|known| known.name == t.trigger_type))
+        {
+            let kind = unknown.trigger_type.as_str();
+            return Err(app.error_at(
+                &[Key::from("trigger"), Key::from(kind)],
+                format!(
+                    "trigger type \"{kind}\" is not supported: kiln runs {}",
+                    listed(" and ")
+                ),
+            ));
+        }
+        let (mut triggers, mut warnings) = (Vec::new(), Vec::new());
+        for kind in TRIGGERS {
+            if app.triggers_of(kind.name).next().is_some() {
+                let configured = (kind.configure)(app)?;
+                triggers.push(configured.trigger);
+                warnings.extend(configured.warnings);
+            }
+        }
+        if triggers.is_empty() {
+            return Err(ManifestError::Invalid {
+                location: kiln_manifest::Location {
+                    path: app.manifest_path.clone(),
+                    line_col: None,
+                },
+                message: format!("the app has no {}: nothing to run", listed(" or ")),
+            });
+        }
+        Ok(Self { triggers, warnings })
+    }
+
+    /// Every component the triggers call, in trigger order (an id may repeat).
+    pub fn components(&self) -> Vec<&str> {
+        self.triggers.iter().flat_map(|t| t.components()).collect()
+    }
+
+    /// The most instances of `app`'s components alive at once when loaded with `options`:
+    /// what a runtime's pool must hold ([`kiln_runtime::RuntimeOptions::sized_for`]).
+    pub fn instances_needed(&self, app: &AppSpec, options: &AppOptions) -> u32 {
+        let limits = |id: &str| match app.component(id) {
+            Some(component) => ComponentLimits::for_component(app, component, options),
+            None => ComponentLimits::resolve(options.limits),
+        };
+        self.triggers
+            .iter()
+            .map(|t| t.instances_needed(&limits))
+            .fold(0, u32::saturating_add)
+    }
+
+    /// Starts every trigger, in [`TRIGGERS`] order; returns what each prints, and a future
+    /// that runs them all until `host.shutdown` and fails if one does.
+    pub async fn start(
+        self,
+        app: &LoadedApp,
+        components: &AppComponents,
+        host: &TriggerHost,
+    ) -> anyhow::Result<(Vec<String>, BoxFuture<'static, anyhow::Result<()>>)> {
+        let mut summary = Vec::new();
+        let mut running = Vec::new();
+        for trigger in self.triggers {
+            let started = trigger.start(app, components, host).await?;
+            summary.extend(started.summary);
+            running.push(started.running);
+        }
+        let all = async move {
+            futures::future::try_join_all(running).await?;
+            Ok(())
+        };
+        Ok((summary, Box::pin(all)))
+    }
+}
+
+/// `[[trigger.http]]`, `[[trigger.redis]]`, ... joined, the last two by `last`.
+fn listed(last: &str) -> String {
+    let names: Vec<String> = TRIGGERS
+        .iter()
+        .map(|t| format!("[[trigger.{}]]", t.name))
+        .collect();
+    match names.split_last() {
+        Some((tail, [])) => tail.clone(),
+        Some((tail, init)) => format!("{}{last}{tail}", init.join(", ")),
+        None => String::new(),
+    }
+}

@@ -4,11 +4,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use clap::Args;
 use kiln_manifest::parse_duration;
 use kiln_runtime::Runtime;
-use kiln_trigger::http::{serve, serve_admin, RequestHandler, ServerOptions};
+use kiln_trigger::http::{bind, serve, serve_admin, RequestHandler, ServerOptions};
 use tokio::net::TcpListener;
 
 /// Where kiln listens, and how much it lets clients hold.
@@ -29,9 +28,40 @@ pub(crate) struct ListenArgs {
 }
 
 impl ListenArgs {
+    /// The address to listen on.
+    pub(crate) fn address(&self) -> SocketAddr {
+        self.listen
+    }
+
+    /// How the server treats its clients.
+    pub(crate) fn server_options(&self) -> ServerOptions {
+        ServerOptions {
+            header_read_timeout: self.header_read_timeout,
+            max_connections: self.max_connections as usize,
+            ..ServerOptions::default()
+        }
+    }
+
     /// Binds the listener; says what to do when the port is taken.
     pub(crate) async fn bind(&self) -> anyhow::Result<TcpListener> {
         bind(self.listen, "--listen").await
+    }
+
+    /// Serves the admin endpoints (metrics) of `runtime`, if asked, until the returned guard
+    /// is dropped.
+    pub(crate) async fn serve_admin(
+        &self,
+        runtime: &Runtime,
+    ) -> anyhow::Result<Option<AbortOnDrop>> {
+        let Some(addr) = self.admin_listen else {
+            return Ok(None);
+        };
+        let admin = bind(addr, "--admin-listen").await?;
+        println!("Metrics at http://{}/metrics", admin.local_addr()?);
+        Ok(Some(AbortOnDrop(tokio::spawn(serve_admin(
+            admin,
+            runtime.clone(),
+        )))))
     }
 
     /// Serves `handler` on `listener` (and the admin endpoints, if asked) until SIGINT or
@@ -42,36 +72,20 @@ impl ListenArgs {
         handler: Arc<RequestHandler>,
         runtime: &Runtime,
     ) -> anyhow::Result<i32> {
-        let _admin = match self.admin_listen {
-            Some(addr) => {
-                let admin = bind(addr, "--admin-listen").await?;
-                println!("Metrics at http://{}/metrics", admin.local_addr()?);
-                Some(AbortOnDrop(tokio::spawn(serve_admin(
-                    admin,
-                    runtime.clone(),
-                ))))
-            }
-            None => None,
-        };
-        let options = ServerOptions {
-            header_read_timeout: self.header_read_timeout,
-            max_connections: self.max_connections as usize,
-            ..ServerOptions::default()
-        };
-        serve(listener, handler, options, crate::signals::shutdown()).await?;
+        let _admin = self.serve_admin(runtime).await?;
+        serve(
+            listener,
+            handler,
+            self.server_options(),
+            crate::signals::shutdown(),
+        )
+        .await?;
         Ok(0)
     }
 }
 
-/// Binds `addr` (given with `flag`), saying what to do when the port is taken.
-async fn bind(addr: SocketAddr, flag: &str) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot listen on {addr}: is another server using it? choose another with {flag}")
-    })
-}
-
 /// Stops a background task when dropped.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+pub(crate) struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {

@@ -1,15 +1,13 @@
-//! `kiln up`: load an app from its manifest and serve its HTTP triggers.
+//! `kiln up`: load an app from its manifest and run its triggers until asked to stop.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::Args;
 use kiln_manifest::{LoadedManifest, RuntimeConfig};
-use kiln_runtime::{
-    AppOptions, LoadedApp, LocalHttp, Runtime, RuntimeOptions, DEFAULT_MAX_LOADED_COMPONENTS,
-};
-use kiln_trigger::http::RequestHandler;
+use kiln_runtime::{AppOptions, LoadedApp, Runtime, RuntimeOptions, DEFAULT_MAX_LOADED_COMPONENTS};
+use kiln_trigger::{AppTriggers, TriggerHost};
+use tokio_util::sync::CancellationToken;
 
 use super::limits::LimitArgs;
 use super::listen::ListenArgs;
@@ -46,14 +44,10 @@ impl UpCommand {
         let loaded = LoadedManifest::load(&self.manifest)?;
         print_warnings(&loaded.warnings);
         let app = loaded.app;
+        let triggers = AppTriggers::configure(&app)?;
+        print_warnings(&triggers.warnings);
         if self.build {
             kiln_build::build_app(&app)?;
-        }
-        if app.http_triggers.is_empty() && app.redis_triggers.is_empty() {
-            anyhow::bail!(
-                "{}: the app has no [[trigger.http]] or [[trigger.redis]]: nothing to run",
-                app.manifest_path.display()
-            );
         }
         let runtime_config = match &self.runtime_config_file {
             Some(path) => {
@@ -76,33 +70,29 @@ impl UpCommand {
         };
         let runtime = Runtime::new(&RuntimeOptions {
             max_loaded_components: self.max_loaded_components as usize,
-            ..RuntimeOptions::sized_for(LoadedApp::instances_needed(&app, &options))
+            ..RuntimeOptions::sized_for(triggers.instances_needed(&app, &options))
         })?;
-        let app = LoadedApp::load(&runtime, app, &options).await?;
-        let _subscriptions = kiln_trigger::redis::subscribe_all(app.redis_triggers()).await?;
-        for trigger in app.redis_triggers() {
-            println!(
-                "Subscribed to Redis channel \"{}\" for component {}",
-                trigger.channel,
-                trigger.handler.id()
-            );
+        let app = LoadedApp::configure(&runtime, app, &options).await?;
+        let components = app.load_components(&triggers.components())?;
+        let host = TriggerHost {
+            listen: self.listen.address(),
+            server: self.listen.server_options(),
+            shutdown: CancellationToken::new(),
+        };
+        let (summary, running) = triggers.start(&app, &components, &host).await?;
+        // The triggers hold what they call: the loaded forms are theirs to unload.
+        drop(components);
+        for line in summary {
+            println!("{line}");
         }
-        if app.spec().http_triggers.is_empty() {
+        let _admin = self.listen.serve_admin(&runtime).await?;
+        let shutdown = host.shutdown.clone();
+        tokio::spawn(async move {
             crate::signals::shutdown().await;
-            return Ok(0);
-        }
-        let handler = Arc::new(RequestHandler::for_app(&app)?);
-        app.serve_local_requests_with(&(handler.clone() as Arc<dyn LocalHttp>));
-        let listener = self.listen.bind().await?;
-        let base_url = format!("http://{}", listener.local_addr()?);
-        println!("Serving {base_url}");
-        println!("Available Routes:");
-        for (component, route) in handler.router().routes() {
-            println!("  {component}: {base_url}{route}");
-        }
-        self.listen
-            .serve_until_stopped(listener, handler, &runtime)
-            .await
+            shutdown.cancel();
+        });
+        running.await?;
+        Ok(0)
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kiln_manifest::{HttpRoute, KeyValueStoreConfig, LoadedManifest, ManifestError, RuntimeConfig};
+use kiln_manifest::{KeyValueStoreConfig, LoadedManifest, ManifestError, RuntimeConfig};
 
 fn cases(dir: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -105,21 +105,21 @@ fn a_spin_app_resolves_fully() {
     .unwrap();
     let app = loaded.app;
     assert_eq!(app.name, "full");
-    assert_eq!(app.http_base, "/");
-    let routes: Vec<_> = app
-        .http_triggers
+    let triggers: Vec<_> = app
+        .triggers
         .iter()
-        .map(|t| (t.component.as_str(), t.route.clone()))
+        .map(|t| (t.trigger_type.as_str(), t.component.as_str()))
         .collect();
     assert_eq!(
-        routes,
+        triggers,
         [
-            ("hello", HttpRoute::Path("/hello/...".into())),
-            ("api", HttpRoute::Path("/api".into())),
-            ("internal", HttpRoute::Private),
-            ("inline-component3", HttpRoute::Path("/inline".into())),
+            ("http", "hello"),
+            ("http", "api"),
+            ("http", "internal"),
+            ("http", "inline-component3"),
         ]
     );
+    assert_eq!(app.triggers[1].id, "api-trigger");
     let hello = app.component("hello").unwrap();
     assert!(hello.source.is_absolute());
     assert_eq!(

@@ -129,7 +129,8 @@ pub(super) struct GuardedBody {
 }
 
 impl GuardedBody {
-    /// Guards the body of a 0.2 instance's response; the instance reports its own faults.
+    /// Guards the body of a 0.2 instance's response, reporting how the instance ended if it
+    /// failed.
     pub(super) fn for_instance(
         response: http::Response<WasiBody>,
         limit: u64,
@@ -196,7 +197,10 @@ impl GuardedBody {
         self.writer = Writer::Done;
         Poll::Ready(match outcome {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(failure)) => Err(body_error(failure.kind)),
+            Ok(Err(failure)) => {
+                self.report.failure(&failure);
+                Err(body_error(failure.kind))
+            }
             Err(_) => Err(Error::InternalError(Some(
                 "the instance was stopped".into(),
             ))),

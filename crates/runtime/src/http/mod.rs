@@ -1,30 +1,27 @@
-//! HTTP components, pre-linked at load, and the call that serves one request. Both generations of
-//! `wasi:http` are served: a 0.2 `incoming-handler` gets a fresh instance per request
-//! ([`p2`]); a 0.3 `handler` (async, as Spin SDK 7 builds them) runs on instances that may take
-//! several requests at once and be reused, as `wasmtime serve` runs them ([`p3`]).
-//!
-//! A component whose compiled form is in the compile cache may be unloaded when it goes unused
-//! and the runtime's budget of loaded components is full ([`crate::residency`]); its next
-//! request loads it again from the cache.
+//! HTTP components: a [`Component`] called through its `wasi:http` export, and the call that
+//! serves one request. Both generations of `wasi:http` are served: a 0.2 `incoming-handler`
+//! gets a fresh instance per request ([`p2`]); a 0.3 `handler` (async, as Spin SDK 7 builds
+//! them) runs on instances that may take several requests at once and be reused, as
+//! `wasmtime serve` runs them ([`p3`]).
 
 mod body;
 mod p2;
 mod p3;
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
 
-use arc_swap::ArcSwapOption;
 use bytes::Bytes;
+use http_body_util::BodyExt;
 use wasmtime::component::InstancePre;
 
-use crate::fault::{Failure, FailureKind};
+use crate::component::{Component, Export};
+use crate::fault::Failure;
 use crate::grants::Grants;
 use crate::instance::{InstanceRecipe, Report};
 use crate::limits::ComponentLimits;
-use crate::metrics::ComponentMetrics;
-use crate::residency::Resident;
 use crate::store::{ComponentCapabilities, StoreState};
 use crate::{LoadError, Runtime};
 
@@ -32,36 +29,23 @@ use crate::{LoadError, Runtime};
 pub type HttpResponse = hyper::Response<wasmtime_wasi_http::WasiBody>;
 
 /// An HTTP component ready to serve: compiled, linked and type-checked at load. Cheap to clone.
-#[derive(Clone)]
-pub struct HttpComponent {
-    inner: Arc<Inner>,
-}
+pub type HttpComponent = Component<HttpExport>;
 
-struct Inner {
-    recipe: InstanceRecipe,
-    /// The loaded form; `None` while unloaded.
-    handler: ArcSwapOption<Handler>,
-    /// Taken while the component loads again, so it loads once however many requests wait.
-    loading: tokio::sync::Mutex<()>,
-    /// Where it loads again from: the source file, and its compile cache entry.
-    source: PathBuf,
-    cached: Option<PathBuf>,
-    last_used: AtomicU64,
-}
+/// A component's `wasi:http` export: 0.3 if it has it, else 0.2.
+pub struct HttpExport(Handler);
 
 enum Handler {
     P2(p2::P2Handler),
     P3(p3::P3Handler),
 }
 
-impl Handler {
-    /// The handler the component's exports call for: 0.3 if it has it, else 0.2.
+impl Export for HttpExport {
     fn new(recipe: &InstanceRecipe, pre: InstancePre<StoreState>) -> Result<Self, LoadError> {
         if let Ok(pre) = wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
-            return Ok(Handler::P3(p3::P3Handler::new(recipe.clone(), pre)));
+            return Ok(Self(Handler::P3(p3::P3Handler::new(recipe.clone(), pre))));
         }
         match wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre) {
-            Ok(pre) => Ok(Handler::P2(p2::P2Handler::new(recipe.clone(), pre))),
+            Ok(pre) => Ok(Self(Handler::P2(p2::P2Handler::new(recipe.clone(), pre)))),
             Err(_) => Err(LoadError::MissingExport {
                 id: recipe.id.to_string(),
                 export: "wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3",
@@ -83,166 +67,81 @@ impl HttpComponent {
         limits: ComponentLimits,
     ) -> Result<Self, LoadError> {
         let capabilities = ComponentCapabilities::standalone(&id.into(), grants)?;
-        Self::load_granted(runtime, id, path, capabilities, limits)
-    }
-
-    /// [`Self::load`] for a component of an app, granted `capabilities`.
-    pub(crate) fn load_granted(
-        runtime: &Runtime,
-        id: &str,
-        path: &Path,
-        capabilities: ComponentCapabilities,
-        limits: ComponentLimits,
-    ) -> Result<Self, LoadError> {
         let linked = crate::loader::pre_link(runtime, id, path)?;
-        let recipe = InstanceRecipe::new(runtime, id, capabilities, limits);
-        let handler = Handler::new(&recipe, linked.pre)?;
-        let inner = Arc::new(Inner {
-            last_used: AtomicU64::new(runtime.residency().now()),
-            recipe,
-            handler: ArcSwapOption::from_pointee(handler),
-            loading: tokio::sync::Mutex::new(()),
-            source: path.to_path_buf(),
-            cached: linked.cached,
-        });
-        // Only a component that loads again cheaply may be unloaded.
-        if inner.cached.is_some() {
-            runtime
-                .residency()
-                .admit(Arc::downgrade(&inner) as Weak<dyn Resident>);
-        }
-        Ok(Self { inner })
-    }
-
-    /// The component id.
-    pub fn id(&self) -> &str {
-        &self.inner.recipe.id
-    }
-
-    /// The limits the component runs under.
-    pub fn limits(&self) -> &ComponentLimits {
-        &self.inner.recipe.limits
-    }
-
-    /// The component's metrics, for the trigger to count what it answered.
-    pub fn metrics(&self) -> &ComponentMetrics {
-        &self.inner.recipe.metrics
+        let recipe = InstanceRecipe::new(runtime, id, Arc::new(capabilities), limits);
+        Self::new(recipe, linked, path.to_path_buf())
     }
 
     /// Serves `request`, which arrived through `route` (named in logs; shared, so a request
-    /// costs no copy of it). The request URI must carry scheme and authority. Every failure is
-    /// logged and counted here; its kind tells the status to answer with.
-    pub async fn handle<B>(
+    /// costs no copy of it). The request URI must carry scheme and authority. Never fails: a
+    /// failure is logged, counted and answered with its status here (503, 413, 504 or 500),
+    /// and every request is counted with the status it got.
+    pub async fn handle<B>(&self, request: hyper::Request<B>, route: &Arc<str>) -> HttpResponse
+    where
+        B: http_body::Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<wasmtime_wasi_http::Error>,
+    {
+        let started = Instant::now();
+        let recipe = &self.inner.recipe;
+        let report = recipe.report("request", route);
+        let response = match self.serve(request, &report).await {
+            Ok(response) => response,
+            Err(failure) => {
+                report.failure(&failure);
+                plain_response(failure.kind.status())
+            }
+        };
+        recipe
+            .metrics
+            .record_request(response.status().as_u16(), started.elapsed());
+        response
+    }
+
+    /// Runs `request` under the component's limits; a failure before the response head is
+    /// returned, one while the body streams is reported by the body.
+    async fn serve<B>(
         &self,
         request: hyper::Request<B>,
-        route: &Arc<str>,
+        report: &Report,
     ) -> Result<HttpResponse, Failure>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
         B::Error: Into<wasmtime_wasi_http::Error>,
     {
         let recipe = &self.inner.recipe;
-        let report = recipe.report("request", route);
         let deadline = recipe.limits.deadline();
-        let result = async {
-            let Some(slot) = recipe.limits.acquire_slot().await else {
-                return Err(Failure::msg(
-                    FailureKind::Busy,
-                    format_args!(
-                        "all {} request slots of the component stayed busy (max_concurrent)",
-                        recipe.limits.max_concurrent()
-                    ),
-                ));
-            };
-            let handler = self.inner.loaded().await?;
-            let (request, body_too_large) =
-                body::cap_request(request, recipe.limits.max_request_body)?;
-            let response = match &*handler {
-                Handler::P2(handler) => handler.handle(request, slot, deadline, &report).await,
-                Handler::P3(handler) => handler.handle(request, slot, deadline, &report).await,
-            };
-            if body_too_large.load(Ordering::Relaxed) {
-                // The guest saw a truncated body: whatever it answered, the client sent too much.
-                return Err(body::too_large(recipe.limits.max_request_body));
-            }
-            response
+        let slot = recipe.acquire_slot().await?;
+        let handler = self.inner.loaded().await?;
+        let (request, body_too_large) = body::cap_request(request, recipe.limits.max_request_body)?;
+        let response = match &handler.0 {
+            Handler::P2(handler) => handler.handle(request, slot, deadline, report).await,
+            Handler::P3(handler) => handler.handle(request, slot, deadline, report).await,
+        };
+        if body_too_large.load(Ordering::Relaxed) {
+            // The guest saw a truncated body: whatever it answered, the client sent too much.
+            return Err(body::too_large(recipe.limits.max_request_body));
         }
-        .await;
-        if let Err(failure) = &result {
-            if !failure.reported {
-                report.failure(failure);
-            }
-        }
-        result
+        response
     }
 }
 
-impl Inner {
-    /// The loaded handler, loading it again from the compile cache if it was unloaded.
-    async fn loaded(self: &Arc<Self>) -> Result<Arc<Handler>, Failure> {
-        let now = self.recipe.runtime.residency().now();
-        // Written only when it changes: requests on other threads keep reading a shared line.
-        if self.last_used.load(Ordering::Relaxed) != now {
-            self.last_used.store(now, Ordering::Relaxed);
-        }
-        if let Some(handler) = self.handler.load_full() {
-            return Ok(handler);
-        }
-        let _loading = self.loading.lock().await;
-        if let Some(handler) = self.handler.load_full() {
-            return Ok(handler);
-        }
-        let inner = self.clone();
-        let reloaded = tokio::task::spawn_blocking(move || inner.reload())
-            .await
-            .map_err(|e| Failure::new(FailureKind::LoadFailed, e))?
-            .map_err(|e| Failure::new(FailureKind::LoadFailed, e))?;
-        let handler = Arc::new(reloaded);
-        self.recipe.metrics.record_reload();
-        self.handler.store(Some(handler.clone()));
-        let weak = Arc::downgrade(self);
-        self.recipe
-            .runtime
-            .residency()
-            .admit(weak as Weak<dyn Resident>);
-        Ok(handler)
-    }
-
-    /// Links the component again from its compile cache entry; if that is gone, compiles its
-    /// source again, provided the source is still what was loaded at start.
-    fn reload(&self) -> Result<Handler, LoadError> {
-        let (runtime, id) = (&self.recipe.runtime, &*self.recipe.id);
-        let relinked = match &self.cached {
-            Some(cached) => crate::loader::relink(runtime, id, cached),
-            None => Err(LoadError::NotCached { id: id.to_string() }),
-        };
-        let pre = match relinked {
-            Ok(pre) => pre,
-            Err(e) => {
-                tracing::warn!(component_id = %id, "{e}; compiling it again");
-                let linked = crate::loader::pre_link(runtime, id, &self.source)?;
-                if linked.cached != self.cached {
-                    return Err(LoadError::Changed {
-                        id: id.to_string(),
-                        path: self.source.clone(),
-                    });
-                }
-                linked.pre
-            }
-        };
-        Handler::new(&self.recipe, pre)
-    }
-}
-
-impl Resident for Inner {
-    fn last_used(&self) -> u64 {
-        self.last_used.load(Ordering::Relaxed)
-    }
-
-    fn unload(&self) -> Option<Box<dyn Send>> {
-        let handler = self.handler.swap(None)?;
-        Some(Box::new(handler))
-    }
+/// A short plain-text response made by kiln itself: `status` and its reason (`Not Found`).
+pub fn plain_response(status: u16) -> HttpResponse {
+    let status =
+        http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let body = Bytes::from(format!("{reason}\n"));
+    let mut response = hyper::Response::new(
+        http_body_util::Full::new(body)
+            .map_err(|never| match never {})
+            .boxed_unsync(),
+    );
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
 }
 
 #[cfg(test)]
@@ -252,6 +151,7 @@ mod tests {
     use http_body_util::Empty;
 
     use super::*;
+    use crate::fault::FailureKind;
     use crate::RuntimeOptions;
 
     fn get(path: &str) -> hyper::Request<Empty<Bytes>> {
@@ -286,8 +186,9 @@ mod tests {
             tokio::spawn(async move { component.handle(get("/sleep?ms=2000"), &route).await })
         };
         tokio::time::sleep(Duration::from_millis(300)).await;
+        let report = component.inner.recipe.report("request", &route);
         let refused = component
-            .handle(get("/ok"), &route)
+            .serve(get("/ok"), &report)
             .await
             .expect_err("the pool holds one instance");
         assert_eq!(refused.kind, FailureKind::Busy, "{:?}", refused.error);

@@ -24,7 +24,7 @@ impl P2Handler {
     }
 
     /// Runs `request` in a new instance that holds `slot` while it lives and stops at
-    /// `deadline`. The instance reports its own faults.
+    /// `deadline`.
     pub(super) async fn handle(
         &self,
         request: hyper::Request<WasiBody>,
@@ -62,17 +62,18 @@ impl P2Handler {
             // At the deadline the guest is dropped where it stands: it yields at every epoch tick.
             let result = match tokio::time::timeout_at(deadline, run).await {
                 Ok(Ok(())) => Ok(()),
-                Ok(Err(e)) => Err(instance_report.reported(Failure::from_guest(e))),
-                Err(_) => Err(instance_report.reported(Failure::msg(
-                    FailureKind::Timeout,
-                    format_args!("the guest ran past its timeout of {timeout:?} and was stopped"),
-                ))),
+                Ok(Err(e)) => Err(Failure::from_guest(e)),
+                Err(_) => Err(Failure::timed_out(timeout)),
             };
             // The instance's pool slots are free before its request slot is: the pool holds
             // no more instances than the component admits requests.
             drop(store);
             drop(slot);
-            let _ = outcome_sender.send(result);
+            // The request or its response body reports the failure it receives; one that
+            // nobody waits for any more (the client went away) is reported here.
+            if let Err(Err(failure)) = outcome_sender.send(result) {
+                instance_report.failure(&failure);
+            }
         });
         let watch = InstanceWatch {
             outcome,

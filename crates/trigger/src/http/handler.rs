@@ -1,19 +1,18 @@
-//! One request: route it, give it Spin's headers, run the component, map failures to a status.
+//! One request: route it, give it Spin's headers, hand it to its component.
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Instant;
 
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
-use http::{HeaderValue, Request, Response, StatusCode, Uri};
-use http_body_util::{BodyExt, Full};
-use kiln_runtime::{FailureKind, HttpComponent, LoadedApp, LocalHttp, LocalResponse};
+use http::{HeaderValue, Request, Response, Uri};
+use http_body_util::BodyExt;
+use kiln_runtime::{plain_response, HttpComponent, LocalHttp, LocalResponse};
 use wasmtime_wasi_http::WasiBody;
 
 use super::headers::set_spin_headers;
-use super::Router;
+use super::{HttpRoutes, Router};
 
 /// Routes requests to the components of one app (or to one component for `kiln serve`).
 pub struct RequestHandler {
@@ -23,22 +22,13 @@ pub struct RequestHandler {
 }
 
 impl RequestHandler {
-    /// Serves an app: its routes, its components, Spin's headers.
-    pub fn for_app(app: &LoadedApp) -> anyhow::Result<Self> {
-        let router = Router::for_app(app.spec())?;
-        let components = app
-            .spec()
-            .http_triggers
-            .iter()
-            .filter_map(|t| {
-                Some((
-                    t.component.clone(),
-                    app.component(&t.component)?.http.clone(),
-                ))
-            })
-            .collect();
+    /// Serves an app's `routes` with its HTTP `components`, by id, with Spin's headers.
+    pub fn for_routes(
+        routes: &HttpRoutes,
+        components: HashMap<String, HttpComponent>,
+    ) -> anyhow::Result<Self> {
         Ok(Self {
-            router,
+            router: Router::for_routes(routes)?,
             components,
             spin_headers: true,
         })
@@ -68,26 +58,18 @@ impl RequestHandler {
     {
         let path = request.uri().path().to_string();
         let Some(route) = self.router.route(&path) else {
-            return plain(StatusCode::NOT_FOUND, "Not Found\n");
+            return plain_response(404);
         };
         let Some(component) = self.components.get(route.component_id) else {
-            return plain(StatusCode::NOT_FOUND, "Not Found\n");
+            return plain_response(404);
         };
         absolute_uri(&mut request);
         if self.spin_headers {
             let full_url = request.uri().to_string();
             set_spin_headers(request.headers_mut(), &full_url, &route, client);
         }
-        let started = Instant::now();
-        // The component logs and counts its failures; here they only become a status.
-        let response = match component.handle(request, route.raw_route).await {
-            Ok(response) => response,
-            Err(failure) => failure_response(failure.kind),
-        };
-        component
-            .metrics()
-            .record_request(response.status().as_u16(), started.elapsed());
-        response
+        // The component answers a failure with its status, and counts the request.
+        component.handle(request, route.raw_route).await
     }
 }
 
@@ -136,35 +118,4 @@ fn absolute_uri<B>(request: &mut Request<B>) {
     if let Ok(uri) = Uri::from_parts(parts) {
         *request.uri_mut() = uri;
     }
-}
-
-/// What a client gets when its request failed with `kind`.
-fn failure_response(kind: FailureKind) -> Response<WasiBody> {
-    match kind {
-        FailureKind::Busy => plain(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable\n"),
-        FailureKind::RequestTooLarge => plain(StatusCode::PAYLOAD_TOO_LARGE, "Payload Too Large\n"),
-        FailureKind::Timeout => plain(StatusCode::GATEWAY_TIMEOUT, "Gateway Timeout\n"),
-        FailureKind::MemoryLimit
-        | FailureKind::ResponseTooLarge
-        | FailureKind::Trap
-        | FailureKind::GuestError
-        | FailureKind::LoadFailed => {
-            plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error\n")
-        }
-    }
-}
-
-/// A short plain-text response made by kiln itself.
-pub(crate) fn plain(status: StatusCode, body: &'static str) -> Response<WasiBody> {
-    let mut response = Response::new(
-        Full::new(Bytes::from_static(body.as_bytes()))
-            .map_err(|never| match never {})
-            .boxed_unsync(),
-    );
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
 }

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use kiln_manifest::{AppSpec, HttpRoute};
+use super::config::{HttpRoute, HttpRoutes};
 
 /// Maps request paths to component ids.
 #[derive(Debug)]
@@ -66,13 +66,13 @@ fn trimmed(path: &str) -> &str {
 
 impl Router {
     /// Builds the router for an app's HTTP triggers; fails on a route that does not parse.
-    pub fn for_app(app: &AppSpec) -> anyhow::Result<Self> {
+    pub fn for_routes(routes: &HttpRoutes) -> anyhow::Result<Self> {
         let mut entries = Vec::new();
-        for trigger in &app.http_triggers {
+        for trigger in &routes.routes {
             let HttpRoute::Path(raw_route) = &trigger.route else {
                 continue;
             };
-            let based_route = join_base(&app.http_base, raw_route);
+            let based_route = join_base(&routes.base, raw_route);
             let wildcard = based_route.ends_with("/...") || based_route.ends_with("/*");
             entries.push(Arc::new(Entry {
                 component_id: trigger.component.clone(),
@@ -303,7 +303,7 @@ mod tests {
             kiln_manifest::LoadedManifest::from_text(std::path::Path::new("/app/spin.toml"), &text)
                 .unwrap()
                 .app;
-        Router::for_app(&app).unwrap()
+        Router::for_routes(&HttpRoutes::read(&app).unwrap().0).unwrap()
     }
 
     fn component(r: &Router, path: &str) -> Option<String> {

@@ -1,22 +1,37 @@
-//! The Redis trigger: subscribes to each `[[trigger.redis]]` channel and calls its component for
-//! every message, each in a fresh instance, one at a time and in the order published (as Spin
-//! does); a failing message is logged and the next one runs. When the server goes away the
-//! subscription is re-established, with backoff, for as long as kiln runs.
+//! Subscriptions: each `[[trigger.redis]]` channel's messages go to its component, each in a
+//! fresh instance, one at a time and in the order published (as Spin does); a failing message
+//! is logged and the next one runs. When the server goes away the subscription is
+//! re-established, with backoff, for as long as kiln runs.
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use futures::StreamExt;
-use kiln_runtime::RedisSubscription;
+use kiln_runtime::Component;
 use redis::aio::PubSub;
 use tokio::task::JoinHandle;
+
+use super::export::RedisExport;
+
+/// A Redis trigger, ready to subscribe: its address rendered, its component loaded.
+#[derive(Clone)]
+pub(super) struct Subscription {
+    /// The server, `redis://host:port`.
+    pub(super) address: String,
+    /// The channel.
+    pub(super) channel: Arc<str>,
+    /// The component each message goes to.
+    pub(super) handler: Component<RedisExport>,
+}
 
 /// Longest wait between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Subscribes to every channel now (so no message published after this returns is missed),
 /// then keeps each subscription alive in a task of its own.
-pub async fn subscribe_all(
-    subscriptions: &[RedisSubscription],
+pub(super) async fn subscribe_all(
+    subscriptions: &[Subscription],
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
     let mut tasks = Vec::new();
     for subscription in subscriptions {
@@ -33,25 +48,23 @@ pub async fn subscribe_all(
     Ok(tasks)
 }
 
-async fn subscribe(subscription: &RedisSubscription) -> redis::RedisResult<PubSub> {
+async fn subscribe(subscription: &Subscription) -> redis::RedisResult<PubSub> {
     let client = redis::Client::open(subscription.address.as_str())?;
     let mut pubsub = client.get_async_pubsub().await?;
-    pubsub.subscribe(&subscription.channel).await?;
+    pubsub.subscribe(&*subscription.channel).await?;
     Ok(pubsub)
 }
 
 /// Delivers messages until the connection drops, then resubscribes; never returns.
-async fn run(subscription: RedisSubscription, mut pubsub: PubSub) {
+async fn run(subscription: Subscription, mut pubsub: PubSub) {
     let component_id = subscription.handler.id().to_string();
     loop {
         let mut messages = pubsub.into_on_message();
         while let Some(message) = messages.next().await {
             let payload = message.get_payload_bytes().to_vec();
             // A failed message is logged and counted by the handler; the next one runs.
-            let _ = subscription
-                .handler
-                .handle(payload, &subscription.channel)
-                .await;
+            let _ =
+                super::export::handle(&subscription.handler, payload, &subscription.channel).await;
         }
         drop(messages);
         tracing::warn!(
@@ -71,7 +84,7 @@ async fn run(subscription: RedisSubscription, mut pubsub: PubSub) {
 }
 
 /// Tries to subscribe again until it works, waiting longer after each failure.
-async fn resubscribe(subscription: &RedisSubscription) -> PubSub {
+async fn resubscribe(subscription: &Subscription) -> PubSub {
     let mut backoff = Duration::from_millis(100);
     loop {
         match subscribe(subscription).await {

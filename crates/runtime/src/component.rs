@@ -1,0 +1,189 @@
+//! [`Component`]: a component as a trigger calls it, through one [`Export`] (an HTTP handler,
+//! a message handler, ...). It owns what every call shares: the instance recipe (capabilities,
+//! limits, metrics), the pre-linked export, and its residency: a component whose compiled form
+//! is in the compile cache may be unloaded when it goes unused and the runtime's budget of
+//! loaded components is full ([`crate::residency`]); its next call loads it again.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
+
+use arc_swap::ArcSwapOption;
+use wasmtime::component::InstancePre;
+use wasmtime::Store;
+
+use crate::fault::{Failure, FailureKind};
+use crate::instance::InstanceRecipe;
+use crate::limits::ComponentLimits;
+use crate::loader::Linked;
+use crate::residency::Resident;
+use crate::store::StoreState;
+use crate::LoadError;
+
+/// What a trigger calls in a component, made from the pre-linked component. Making it checks
+/// that the component has the export (as a `bindgen!` world's `...Pre::new` does).
+pub trait Export: Send + Sync + Sized + 'static {
+    /// The export of the component that `recipe` instantiates, pre-linked as `pre`; a
+    /// [`LoadError::MissingExport`] when it has none.
+    fn new(recipe: &InstanceRecipe, pre: InstancePre<StoreState>) -> Result<Self, LoadError>;
+}
+
+/// A loaded component, called through its export `E`. Cheap to clone.
+pub struct Component<E> {
+    pub(crate) inner: Arc<Inner<E>>,
+}
+
+impl<E> Clone for Component<E> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+pub(crate) struct Inner<E> {
+    pub(crate) recipe: InstanceRecipe,
+    /// The loaded form; `None` while unloaded.
+    export: ArcSwapOption<E>,
+    /// Taken while the component loads again, so it loads once however many calls wait.
+    loading: tokio::sync::Mutex<()>,
+    /// Where it loads again from: the source file, and its compile cache entry.
+    source: PathBuf,
+    cached: Option<PathBuf>,
+    last_used: AtomicU64,
+}
+
+impl<E: Export> Component<E> {
+    /// The component pre-linked as `linked` (from `source`), made into its export `E`.
+    pub(crate) fn new(
+        recipe: InstanceRecipe,
+        linked: Linked,
+        source: PathBuf,
+    ) -> Result<Self, LoadError> {
+        let export = E::new(&recipe, linked.pre)?;
+        let runtime = recipe.runtime.clone();
+        let inner = Arc::new(Inner {
+            last_used: AtomicU64::new(runtime.residency().now()),
+            recipe,
+            export: ArcSwapOption::from_pointee(export),
+            loading: tokio::sync::Mutex::new(()),
+            source,
+            cached: linked.cached,
+        });
+        // Only a component that loads again cheaply may be unloaded.
+        if inner.cached.is_some() {
+            runtime
+                .residency()
+                .admit(Arc::downgrade(&inner) as Weak<dyn Resident>);
+        }
+        Ok(Self { inner })
+    }
+
+    /// The component id.
+    pub fn id(&self) -> &str {
+        &self.inner.recipe.id
+    }
+
+    /// The limits the component runs under.
+    pub fn limits(&self) -> &ComponentLimits {
+        &self.inner.recipe.limits
+    }
+
+    /// Runs `work` ("Redis message", "cron event") that `label` (a channel, a schedule) brought,
+    /// as one call: a request slot of the component, a fresh instance, and `run` on it (which
+    /// instantiates through the export and calls it), stopped at the component's timeout. A
+    /// failure is classified, logged and counted here, once; its kind is returned.
+    pub async fn call<R>(
+        &self,
+        work: &'static str,
+        label: &Arc<str>,
+        run: impl AsyncFnOnce(&E, &mut Store<StoreState>) -> wasmtime::Result<R>,
+    ) -> Result<R, FailureKind> {
+        let recipe = &self.inner.recipe;
+        let deadline = recipe.limits.deadline();
+        let result = async {
+            let _slot = recipe.acquire_slot().await?;
+            let export = self.inner.loaded().await?;
+            let mut store = recipe.new_store().map_err(|e| {
+                Failure::new(FailureKind::GuestError, e.context("creating the instance"))
+            })?;
+            match tokio::time::timeout_at(deadline, run(&export, &mut store)).await {
+                Ok(outcome) => outcome.map_err(Failure::from_guest),
+                Err(_) => Err(Failure::timed_out(recipe.limits.timeout)),
+            }
+        }
+        .await;
+        result.map_err(|failure| {
+            recipe.report(work, label).failure(&failure);
+            failure.kind
+        })
+    }
+}
+
+impl<E: Export> Inner<E> {
+    /// The loaded export, loading it again from the compile cache if it was unloaded.
+    pub(crate) async fn loaded(self: &Arc<Self>) -> Result<Arc<E>, Failure> {
+        let now = self.recipe.runtime.residency().now();
+        // Written only when it changes: calls on other threads keep reading a shared line.
+        if self.last_used.load(Ordering::Relaxed) != now {
+            self.last_used.store(now, Ordering::Relaxed);
+        }
+        if let Some(export) = self.export.load_full() {
+            return Ok(export);
+        }
+        let _loading = self.loading.lock().await;
+        if let Some(export) = self.export.load_full() {
+            return Ok(export);
+        }
+        let inner = self.clone();
+        let reloaded = tokio::task::spawn_blocking(move || inner.reload())
+            .await
+            .map_err(|e| Failure::new(FailureKind::LoadFailed, e))?
+            .map_err(|e| Failure::new(FailureKind::LoadFailed, e))?;
+        let export = Arc::new(reloaded);
+        self.recipe.metrics.record_reload();
+        self.export.store(Some(export.clone()));
+        let weak = Arc::downgrade(self);
+        self.recipe
+            .runtime
+            .residency()
+            .admit(weak as Weak<dyn Resident>);
+        Ok(export)
+    }
+
+    /// Links the component again from its compile cache entry; if that is gone, compiles its
+    /// source again, provided the source is still what was loaded at start.
+    fn reload(&self) -> Result<E, LoadError> {
+        let (runtime, id) = (&self.recipe.runtime, &*self.recipe.id);
+        let relinked = match &self.cached {
+            Some(cached) => crate::loader::relink(runtime, id, cached),
+            None => Err(LoadError::NotCached { id: id.to_string() }),
+        };
+        let pre = match relinked {
+            Ok(pre) => pre,
+            Err(e) => {
+                tracing::warn!(component_id = %id, "{e}; compiling it again");
+                let linked = crate::loader::pre_link(runtime, id, &self.source)?;
+                if linked.cached != self.cached {
+                    return Err(LoadError::Changed {
+                        id: id.to_string(),
+                        path: self.source.clone(),
+                    });
+                }
+                linked.pre
+            }
+        };
+        E::new(&self.recipe, pre)
+    }
+}
+
+impl<E: Export> Resident for Inner<E> {
+    fn last_used(&self) -> u64 {
+        self.last_used.load(Ordering::Relaxed)
+    }
+
+    fn unload(&self) -> Option<Box<dyn Send>> {
+        let export = self.export.swap(None)?;
+        Some(Box::new(export))
+    }
+}
