@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::schema::RawFileMount;
-use crate::FileMount;
+use crate::{Content, FileMount};
 
 /// Every file the entries make visible, minus the excluded ones, sorted by guest path.
 pub(crate) fn resolve(
@@ -28,7 +28,8 @@ pub(crate) fn resolve(
         }
     }
     mounts.retain(|m| {
-        let relative = m.host.strip_prefix(base).unwrap_or(&m.host);
+        let host = m.content.path().unwrap_or(base);
+        let relative = host.strip_prefix(base).unwrap_or(host);
         !exclude.iter().any(|p| p.matches_path(relative))
     });
     mounts.sort_by(|a, b| a.guest.cmp(&b.guest));
@@ -48,7 +49,7 @@ fn glob_files(base: &Path, pattern: &str, out: &mut Vec<FileMount>) -> Result<()
             })?;
             out.push(FileMount {
                 guest: guest_path("/", relative),
-                host: path.clone(),
+                content: Content::File(path.clone()),
             });
         }
     }
@@ -69,7 +70,7 @@ fn place(
     let root = base.join(source);
     if root.is_file() {
         out.push(FileMount {
-            host: root,
+            content: Content::File(root),
             guest: destination.to_string(),
         });
         return Ok(());
@@ -94,7 +95,7 @@ fn place(
                 let relative = path.strip_prefix(&root).unwrap_or(&path);
                 out.push(FileMount {
                     guest: guest_path(destination, relative),
-                    host: path.clone(),
+                    content: Content::File(path.clone()),
                 });
             }
         }
@@ -148,7 +149,10 @@ mod tests {
         }];
         let mounts = resolve(dir.path(), &entries, &[]).unwrap();
         assert_eq!(guests(&mounts), ["/web/c.css"]);
-        assert_eq!(mounts[0].host, dir.path().join("assets/c.css"));
+        assert_eq!(
+            mounts[0].content,
+            Content::File(dir.path().join("assets/c.css"))
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //!
 //! Nothing outside this crate reads TOML. This crate never imports the runtime or a trigger.
 
+mod content;
 mod error;
 mod files;
 mod limits;
@@ -17,6 +18,7 @@ mod template;
 mod trigger;
 mod validate;
 
+pub use content::{digest_of, Content, ContentError, ContentStore, LocalFiles, LockError};
 pub use error::{Location, ManifestError};
 pub use limits::{parse_duration, parse_size, Limits};
 pub use load::{find_manifest, LoadedManifest, MANIFEST_NAMES};

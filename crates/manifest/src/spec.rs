@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Limits, TriggerSpec};
+use crate::{Content, Limits, TriggerSpec};
 
 /// A validated, fully resolved application.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -62,8 +62,9 @@ pub struct VariableSpec {
 pub struct ComponentSpec {
     /// The component id (`[component.ID]`).
     pub id: String,
-    /// Absolute path of the Wasm file.
-    pub source: PathBuf,
+    /// The Wasm file: a checkout's file until the app is locked ([`AppSpec::lock`]), then
+    /// its digest.
+    pub source: Content,
     /// `description` (may be empty).
     pub description: String,
     /// Environment variables the guest sees, in manifest order.
@@ -86,11 +87,11 @@ pub struct ComponentSpec {
     pub limits: Limits,
 }
 
-/// One file made visible to a guest: a host file at a guest path.
+/// One file made visible to a guest: a regular file of the app at a guest path.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileMount {
-    /// Absolute host path of a regular file.
-    pub host: PathBuf,
+    /// The file.
+    pub content: Content,
     /// Absolute guest path, `/`-separated.
     pub guest: String,
 }

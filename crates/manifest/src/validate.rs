@@ -2,14 +2,14 @@
 //! user can break and pointing each error at its line.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 
 use crate::locate::{key_path, Doc, Key};
 use crate::schema::{RawBuild, RawCommands, RawComponent, RawManifest, RawSource, RawTrigger};
 use crate::template::{is_kebab_id, is_variable_name, Template};
-use crate::{AppSpec, BuildSpec, ComponentSpec, ManifestError, TriggerSpec, VariableSpec};
+use crate::{AppSpec, BuildSpec, ComponentSpec, Content, ManifestError, TriggerSpec, VariableSpec};
 
 type Result<T> = std::result::Result<T, ManifestError>;
 
@@ -169,10 +169,10 @@ fn child(keys: &[Key], more: &[&str]) -> Vec<Key> {
     path
 }
 
-/// The absolute path of a local source; other kinds of source are refused.
-fn source_path(doc: &Doc<'_>, id: &str, source: &RawSource, keys: Vec<Key>) -> Result<PathBuf> {
+/// A local source, by its absolute path; other kinds of source are refused.
+fn source_path(doc: &Doc<'_>, id: &str, source: &RawSource, keys: Vec<Key>) -> Result<Content> {
     match source {
-        RawSource::Local(path) => Ok(doc.base_dir.join(path)),
+        RawSource::Local(path) => Ok(Content::File(doc.base_dir.join(path))),
         RawSource::Remote { url, .. } => Err(doc.error(
             keys,
             format!("component \"{id}\": URL sources ({url}) are not supported: download the file and set source to its local path"),

@@ -4,10 +4,9 @@
 //! export ([`AppComponents::get`]).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use kiln_manifest::{AppSpec, ComponentSpec};
+use kiln_manifest::{AppSpec, ComponentSpec, ContentStore};
 
 use crate::capabilities::capability::{AppContext, ComponentContext};
 use crate::capabilities::outbound::LocalHttp;
@@ -15,7 +14,7 @@ use crate::component::{Component, Export};
 use crate::grants::Grants;
 use crate::instance::InstanceRecipe;
 use crate::limits::ComponentLimits;
-use crate::loader::Linked;
+use crate::loader::{Linked, Source};
 use crate::options::AppOptions;
 use crate::store::{AppCapabilities, ComponentCapabilities};
 use crate::{LoadError, Runtime};
@@ -39,7 +38,6 @@ pub struct AppComponents {
 /// One component, pre-linked and granted.
 struct Prepared {
     linked: Linked,
-    source: PathBuf,
     capabilities: Arc<ComponentCapabilities>,
     limits: kiln_manifest::Limits,
 }
@@ -65,9 +63,14 @@ impl LoadedApp {
     }
 
     /// Loads the components `ids` names (each once; the manifest crate guarantees they exist),
-    /// several at once: compiled (or taken from the compile cache), granted and pre-linked.
-    /// The first broken one in the order given is the error.
-    pub fn load_components(&self, ids: &[&str]) -> Result<AppComponents, LoadError> {
+    /// several at once: their Wasm and files read from `content` (by digest once the app is
+    /// locked), compiled (or taken from the compile cache), granted and pre-linked. The first
+    /// broken one in the order given is the error.
+    pub fn load_components(
+        &self,
+        ids: &[&str],
+        content: &dyn ContentStore,
+    ) -> Result<AppComponents, LoadError> {
         let by_id: HashMap<&str, &ComponentSpec> = self
             .spec
             .components
@@ -82,10 +85,18 @@ impl LoadedApp {
             .collect();
         // Compiling is most of a cold start: several components load at once.
         let prepared = crate::parallel::try_map(&components, |component| {
+            let source = Source {
+                path: component.source.local_path(content).map_err(|reason| {
+                    LoadError::Content {
+                        id: component.id.clone(),
+                        reason,
+                    }
+                })?,
+                digest: component.source.digest().map(str::to_string),
+            };
             Ok(Prepared {
-                capabilities: Arc::new(self.grant(component)?),
-                linked: crate::loader::pre_link(&self.runtime, &component.id, &component.source)?,
-                source: component.source.clone(),
+                capabilities: Arc::new(self.grant(component, content)?),
+                linked: crate::loader::pre_link(&self.runtime, &component.id, &source)?,
                 limits: merged_limits(&self.spec, component, &self.options),
             })
         })?;
@@ -118,9 +129,13 @@ impl LoadedApp {
 
     /// What `self`'s capabilities grant `component`: its WASI grants from its manifest entry
     /// (with the app's variables rendered into it), then every capability's own.
-    fn grant(&self, component: &ComponentSpec) -> Result<ComponentCapabilities, LoadError> {
+    fn grant(
+        &self,
+        component: &ComponentSpec,
+        content: &dyn ContentStore,
+    ) -> Result<ComponentCapabilities, LoadError> {
         let render = |template: &str| self.capabilities.variables.render(template);
-        let grants = Grants::for_component(component, render, &self.options.state_dir)?;
+        let grants = Grants::for_component(component, render, &self.options.state_dir, content)?;
         ComponentCapabilities::configure(
             &self.capabilities,
             &ComponentContext {
@@ -145,8 +160,9 @@ impl AppComponents {
         let linked = Linked {
             pre: prepared.linked.pre.clone(),
             cached: prepared.linked.cached.clone(),
+            source: prepared.linked.source.clone(),
         };
-        Component::new(recipe, linked, prepared.source.clone())
+        Component::new(recipe, linked)
     }
 }
 

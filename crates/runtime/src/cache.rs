@@ -1,10 +1,9 @@
-//! On-disk cache of compiled components, keyed by the SHA-256 of the Wasm bytes and the
-//! engine's compatibility hash, so a second start of the same app compiles nothing.
+//! On-disk cache of compiled components, keyed by the SHA-256 digest of the Wasm bytes (the
+//! digest an app's locked spec names them by) and the engine's compatibility hash, so a second start of the same app compiles nothing.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 use wasmtime::{Engine, Module};
 
@@ -57,29 +56,45 @@ impl CompileCache {
         }
     }
 
-    /// Where the compiled form of the Wasm file `wasm` is kept.
-    pub(crate) fn path_for(&self, wasm: &[u8]) -> PathBuf {
-        let digest = Sha256::digest(wasm);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    /// Where the compiled form of the Wasm file whose digest is `digest` (`sha256:HEX`) is
+    /// kept.
+    pub(crate) fn path_for(&self, digest: &str) -> PathBuf {
+        let hex = digest.strip_prefix("sha256:").unwrap_or(digest);
         self.dir.join(format!("{hex}-{}.cwasm", self.engine_tag))
     }
 
-    /// The compiled form of the Wasm file `key`: from the cache when present, else made by
-    /// `build` and stored; with the cache entry's path when it is on disk. A cache that cannot
-    /// be read or written only costs a compilation.
+    /// The compiled form of the Wasm file named by `digest`, if the cache has it.
+    pub(crate) fn lookup<T: Compiled>(
+        &self,
+        engine: &Engine,
+        digest: &str,
+    ) -> Option<(T, PathBuf)> {
+        let path = self.path_for(digest);
+        if !path.is_file() {
+            return None;
+        }
+        match load(engine, &path) {
+            Ok(compiled) => Some((compiled, path)),
+            Err(e) => {
+                tracing::warn!("ignoring unreadable cache entry {}: {e}", path.display());
+                None
+            }
+        }
+    }
+
+    /// The compiled form of the Wasm file named by `digest`: from the cache when present,
+    /// else made by `build` and stored; with the cache entry's path when it is on disk. A
+    /// cache that cannot be read or written only costs a compilation.
     pub(crate) fn load_or_build<T: Compiled>(
         &self,
         engine: &Engine,
-        key: &[u8],
+        digest: &str,
         build: impl FnOnce() -> anyhow::Result<T>,
     ) -> anyhow::Result<(T, Option<PathBuf>)> {
-        let path = self.path_for(key);
-        if path.is_file() {
-            match load(engine, &path) {
-                Ok(compiled) => return Ok((compiled, Some(path))),
-                Err(e) => tracing::warn!("ignoring unreadable cache entry {}: {e}", path.display()),
-            }
+        if let Some((compiled, path)) = self.lookup(engine, digest) {
+            return Ok((compiled, Some(path)));
         }
+        let path = self.path_for(digest);
         let compiled = build()?;
         tracing::debug!("compiled, caching as {}", path.display());
         match store(&path, &compiled) {

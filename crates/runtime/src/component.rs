@@ -15,7 +15,7 @@ use wasmtime::Store;
 use crate::fault::{Failure, FailureKind};
 use crate::instance::InstanceRecipe;
 use crate::limits::ComponentLimits;
-use crate::loader::Linked;
+use crate::loader::{Linked, Source};
 use crate::residency::Resident;
 use crate::store::StoreState;
 use crate::LoadError;
@@ -47,19 +47,16 @@ pub(crate) struct Inner<E> {
     export: ArcSwapOption<E>,
     /// Taken while the component loads again, so it loads once however many calls wait.
     loading: tokio::sync::Mutex<()>,
-    /// Where it loads again from: the source file, and its compile cache entry.
-    source: PathBuf,
+    /// Where it loads again from: its compile cache entry, else its source (which must still
+    /// have the digest it was loaded with).
     cached: Option<PathBuf>,
+    source: Source,
     last_used: AtomicU64,
 }
 
 impl<E: Export> Component<E> {
-    /// The component pre-linked as `linked` (from `source`), made into its export `E`.
-    pub(crate) fn new(
-        recipe: InstanceRecipe,
-        linked: Linked,
-        source: PathBuf,
-    ) -> Result<Self, LoadError> {
+    /// The component pre-linked as `linked`, made into its export `E`.
+    pub(crate) fn new(recipe: InstanceRecipe, linked: Linked) -> Result<Self, LoadError> {
         let export = E::new(&recipe, linked.pre)?;
         let runtime = recipe.runtime.clone();
         let inner = Arc::new(Inner {
@@ -67,8 +64,8 @@ impl<E: Export> Component<E> {
             recipe,
             export: ArcSwapOption::from_pointee(export),
             loading: tokio::sync::Mutex::new(()),
-            source,
             cached: linked.cached,
+            source: linked.source,
         });
         // Only a component that loads again cheaply may be unloaded.
         if inner.cached.is_some() {
@@ -152,7 +149,7 @@ impl<E: Export> Inner<E> {
     }
 
     /// Links the component again from its compile cache entry; if that is gone, compiles its
-    /// source again, provided the source is still what was loaded at start.
+    /// source again, provided the source still has the digest it was loaded with.
     fn reload(&self) -> Result<E, LoadError> {
         let (runtime, id) = (&self.recipe.runtime, &*self.recipe.id);
         let relinked = match &self.cached {
@@ -163,14 +160,7 @@ impl<E: Export> Inner<E> {
             Ok(pre) => pre,
             Err(e) => {
                 tracing::warn!(component_id = %id, "{e}; compiling it again");
-                let linked = crate::loader::pre_link(runtime, id, &self.source)?;
-                if linked.cached != self.cached {
-                    return Err(LoadError::Changed {
-                        id: id.to_string(),
-                        path: self.source.clone(),
-                    });
-                }
-                linked.pre
+                crate::loader::pre_link(runtime, id, &self.source)?.pre
             }
         };
         E::new(&self.recipe, pre)

@@ -103,4 +103,12 @@ pub enum LoadError {
         /// Component id.
         id: String,
     },
+    /// The content store does not have the component's Wasm.
+    #[error("component \"{id}\": {reason}")]
+    Content {
+        /// Component id.
+        id: String,
+        /// What the store said.
+        reason: kiln_manifest::ContentError,
+    },
 }

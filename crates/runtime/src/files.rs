@@ -5,13 +5,15 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use kiln_manifest::FileMount;
+use kiln_manifest::{ContentStore, FileMount};
 
-/// Builds `<state_dir>/files/<component_id>/` afresh from `mounts` and returns it.
+/// Builds `<state_dir>/files/<component_id>/` afresh from `mounts`, each read from `content`,
+/// and returns it.
 pub(crate) fn stage(
     state_dir: &Path,
     component_id: &str,
     mounts: &[FileMount],
+    content: &dyn ContentStore,
 ) -> anyhow::Result<PathBuf> {
     let root = state_dir.join("files").join(component_id);
     if root.exists() {
@@ -28,10 +30,10 @@ pub(crate) fn stage(
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("creating {}", parent.display()))?;
         }
-        if std::fs::hard_link(&mount.host, &target).is_err() {
-            std::fs::copy(&mount.host, &target).with_context(|| {
-                format!("copying {} to {}", mount.host.display(), target.display())
-            })?;
+        let host = mount.content.local_path(content)?;
+        if std::fs::hard_link(&host, &target).is_err() {
+            std::fs::copy(&host, &target)
+                .with_context(|| format!("copying {} to {}", host.display(), target.display()))?;
         }
     }
     Ok(root)
@@ -39,6 +41,8 @@ pub(crate) fn stage(
 
 #[cfg(test)]
 mod tests {
+    use kiln_manifest::{Content, LocalFiles};
+
     use super::*;
 
     #[test]
@@ -47,16 +51,16 @@ mod tests {
         let state = tempfile::tempdir().unwrap();
         std::fs::write(src.path().join("a.txt"), "a").unwrap();
         let mounts = [FileMount {
-            host: src.path().join("a.txt"),
+            content: Content::File(src.path().join("a.txt")),
             guest: "/static/a.txt".into(),
         }];
-        let root = stage(state.path(), "web", &mounts).unwrap();
+        let root = stage(state.path(), "web", &mounts, &LocalFiles::default()).unwrap();
         assert_eq!(
             std::fs::read_to_string(root.join("static/a.txt")).unwrap(),
             "a"
         );
         // Staging again starts from an empty directory.
-        let root = stage(state.path(), "web", &[]).unwrap();
+        let root = stage(state.path(), "web", &[], &LocalFiles::default()).unwrap();
         assert!(!root.join("static").exists());
     }
 
@@ -64,9 +68,9 @@ mod tests {
     fn refuses_paths_that_climb_out() {
         let state = tempfile::tempdir().unwrap();
         let mounts = [FileMount {
-            host: "/etc/hostname".into(),
+            content: Content::File("/etc/hostname".into()),
             guest: "/../escape".into(),
         }];
-        assert!(stage(state.path(), "web", &mounts).is_err());
+        assert!(stage(state.path(), "web", &mounts, &LocalFiles::default()).is_err());
     }
 }

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use kiln_manifest::ComponentSpec;
+use kiln_manifest::{ComponentSpec, ContentStore};
 
 use crate::guest_logs::GuestLogs;
 use crate::network::{AllowedHost, Outbound};
@@ -25,13 +25,14 @@ pub struct Grants {
 }
 
 impl Grants {
-    /// What the manifest grants `component` of the host: its environment, its files (staged
-    /// under `state_dir`, read-only at `/`), its outbound hosts (templates rendered with
-    /// `render`) and its log files.
+    /// What the manifest grants `component` of the host: its environment, its files (read
+    /// from `content`, staged under `state_dir`, read-only at `/`), its outbound hosts
+    /// (templates rendered with `render`) and its log files.
     pub(crate) fn for_component(
         component: &ComponentSpec,
         render: impl Fn(&str) -> anyhow::Result<String>,
         state_dir: &Path,
+        content: &dyn ContentStore,
     ) -> Result<Self, LoadError> {
         let id = &component.id;
         let grant_error = |reason: String| LoadError::Grant {
@@ -40,12 +41,12 @@ impl Grants {
         };
         let mut dirs = Vec::new();
         if !component.files.is_empty() {
-            let root = crate::files::stage(state_dir, id, &component.files).map_err(|reason| {
-                LoadError::Files {
+            let root = crate::files::stage(state_dir, id, &component.files, content).map_err(
+                |reason| LoadError::Files {
                     id: id.clone(),
                     reason,
-                }
-            })?;
+                },
+            )?;
             dirs.push(DirGrant {
                 host: root,
                 guest: "/".into(),

@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
+use kiln_manifest::digest_of;
 use wasmtime::component::InstancePre;
 
 use crate::cache::Compiled;
@@ -42,17 +43,20 @@ pub(crate) fn compile<T: Compiled>(
     path: &Path,
     wasm: &[u8],
 ) -> Result<T, LoadError> {
-    compile_cached(runtime, id, path, wasm).map(|(compiled, _)| compiled)
+    let digest = digest_of(wasm);
+    compile_cached(runtime, id, path, wasm, &digest).map(|(compiled, _)| compiled)
 }
 
-/// Compiles `wasm` (or takes it from the compile cache), with the cache entry's path.
+/// Compiles `wasm`, named by `digest` (or takes it from the compile cache), with the cache
+/// entry's path.
 fn compile_cached<T: Compiled>(
     runtime: &Runtime,
     id: &str,
     path: &Path,
     wasm: &[u8],
+    digest: &str,
 ) -> Result<(T, Option<PathBuf>), LoadError> {
-    cached(runtime, wasm, || Ok(T::compile(runtime.engine(), wasm)?)).map_err(|reason| {
+    cached(runtime, digest, || Ok(T::compile(runtime.engine(), wasm)?)).map_err(|reason| {
         LoadError::Compile {
             id: id.to_string(),
             path: path.to_path_buf(),
@@ -61,17 +65,25 @@ fn compile_cached<T: Compiled>(
     })
 }
 
-/// What `build` makes from the Wasm file `wasm`, through the compile cache when there is one,
-/// with the cache entry's path when it is on disk.
+/// What `build` makes from the Wasm file named by `digest`, through the compile cache when
+/// there is one, with the cache entry's path when it is on disk.
 fn cached<T: Compiled>(
     runtime: &Runtime,
-    wasm: &[u8],
+    digest: &str,
     build: impl FnOnce() -> anyhow::Result<T>,
 ) -> anyhow::Result<(T, Option<PathBuf>)> {
     match runtime.cache() {
-        Some(cache) => cache.load_or_build(runtime.engine(), wasm, build),
+        Some(cache) => cache.load_or_build(runtime.engine(), digest, build),
         None => Ok((build()?, None)),
     }
+}
+
+/// Where a component's Wasm is read from: a local file and, when the app named it by digest,
+/// the digest it must have.
+#[derive(Debug, Clone)]
+pub(crate) struct Source {
+    pub(crate) path: PathBuf,
+    pub(crate) digest: Option<String>,
 }
 
 /// A component pre-linked with kiln's host capabilities.
@@ -80,14 +92,21 @@ pub(crate) struct Linked {
     pub(crate) pre: InstancePre<StoreState>,
     /// Its compiled form in the compile cache, to link it again from ([`relink`]).
     pub(crate) cached: Option<PathBuf>,
+    /// Where it was read from, with the digest it had: what it loads again from.
+    pub(crate) source: Source,
 }
 
-/// Reads, compiles and pre-links the component at `path`: fails if it imports what kiln lacks.
-pub(crate) fn pre_link(runtime: &Runtime, id: &str, path: &Path) -> Result<Linked, LoadError> {
-    let (component, cached) = load_component(runtime, id, path)?;
+/// Reads, compiles and pre-links the component at `source`: fails if it imports what kiln
+/// lacks, or if its content is not the digest named.
+pub(crate) fn pre_link(runtime: &Runtime, id: &str, source: &Source) -> Result<Linked, LoadError> {
+    let (component, cached, digest) = load_component(runtime, id, source)?;
     Ok(Linked {
         pre: link(runtime, id, &component)?,
         cached,
+        source: Source {
+            path: source.path.clone(),
+            digest: Some(digest),
+        },
     })
 }
 
@@ -120,26 +139,41 @@ fn link(
         })
 }
 
-/// Reads and compiles the component at `path`, with its compile cache entry. A core module is
-/// adapted into a component when it carries its component type (a Spin app built for
-/// `wasm32-wasip1`), and refused otherwise.
+/// The compiled component at `source`, with its compile cache entry and its digest. A known
+/// digest finds the compiled form without reading the source. A core module is adapted into
+/// a component when it carries its component type (a Spin app built for `wasm32-wasip1`),
+/// and refused otherwise.
 fn load_component(
     runtime: &Runtime,
     id: &str,
-    path: &Path,
-) -> Result<(wasmtime::component::Component, Option<PathBuf>), LoadError> {
+    source: &Source,
+) -> Result<(wasmtime::component::Component, Option<PathBuf>, String), LoadError> {
+    if let (Some(digest), Some(cache)) = (&source.digest, runtime.cache()) {
+        if let Some((component, cached)) = cache.lookup(runtime.engine(), digest) {
+            return Ok((component, Some(cached), digest.clone()));
+        }
+    }
+    let path = &source.path;
     let (wasm, kind) = read_wasm(id, path)?;
+    let digest = digest_of(&wasm);
+    if source.digest.as_ref().is_some_and(|named| *named != digest) {
+        return Err(LoadError::Changed {
+            id: id.to_string(),
+            path: path.clone(),
+        });
+    }
     if kind == WasmKind::Component {
-        return compile_cached(runtime, id, path, &wasm);
+        let (component, cached) = compile_cached(runtime, id, path, &wasm, &digest)?;
+        return Ok((component, cached, digest));
     }
     if !crate::componentize::has_component_type(&wasm) {
         return Err(LoadError::CoreModule {
             id: id.to_string(),
-            path: path.to_path_buf(),
+            path: path.clone(),
         });
     }
-    // Keyed by the module's bytes, so the adapter runs only when the cache misses.
-    cached(runtime, &wasm, || {
+    // Keyed by the module's digest, so the adapter runs only when the cache misses.
+    let (component, cached) = cached(runtime, &digest, || {
         let component = crate::componentize::componentize(&wasm)?;
         Ok(wasmtime::component::Component::new(
             runtime.engine(),
@@ -148,7 +182,8 @@ fn load_component(
     })
     .map_err(|reason| LoadError::Compile {
         id: id.to_string(),
-        path: path.to_path_buf(),
+        path: path.clone(),
         reason,
-    })
+    })?;
+    Ok((component, cached, digest))
 }

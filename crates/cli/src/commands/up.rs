@@ -49,6 +49,8 @@ impl UpCommand {
         if self.build {
             kiln_build::build_app(&app)?;
         }
+        // From here on the app names its files by digest: the checkout is its content store.
+        let (app, content) = app.lock()?;
         let runtime_config = match &self.runtime_config_file {
             Some(path) => {
                 let config = RuntimeConfig::load(path)?;
@@ -73,7 +75,7 @@ impl UpCommand {
             ..RuntimeOptions::sized_for(triggers.instances_needed(&app, &options))
         })?;
         let app = LoadedApp::configure(&runtime, app, &options).await?;
-        let components = app.load_components(&triggers.components())?;
+        let components = app.load_components(&triggers.components(), &content)?;
         let host = TriggerHost {
             listen: self.listen.address(),
             server: self.listen.server_options(),

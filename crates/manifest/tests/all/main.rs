@@ -121,7 +121,7 @@ fn a_spin_app_resolves_fully() {
     );
     assert_eq!(app.triggers[1].id, "api-trigger");
     let hello = app.component("hello").unwrap();
-    assert!(hello.source.is_absolute());
+    assert!(hello.source.path().is_some_and(|p| p.is_absolute()));
     assert_eq!(
         hello.environment,
         [("GREETING".to_string(), "hi".to_string())]

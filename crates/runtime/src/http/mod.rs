@@ -22,6 +22,7 @@ use crate::fault::Failure;
 use crate::grants::Grants;
 use crate::instance::{InstanceRecipe, Report};
 use crate::limits::ComponentLimits;
+use crate::loader::Source;
 use crate::store::{ComponentCapabilities, StoreState};
 use crate::{LoadError, Runtime};
 
@@ -67,9 +68,13 @@ impl HttpComponent {
         limits: ComponentLimits,
     ) -> Result<Self, LoadError> {
         let capabilities = ComponentCapabilities::standalone(&id.into(), grants)?;
-        let linked = crate::loader::pre_link(runtime, id, path)?;
+        let source = Source {
+            path: path.to_path_buf(),
+            digest: None,
+        };
+        let linked = crate::loader::pre_link(runtime, id, &source)?;
         let recipe = InstanceRecipe::new(runtime, id, Arc::new(capabilities), limits);
-        Self::new(recipe, linked, path.to_path_buf())
+        Self::new(recipe, linked)
     }
 
     /// Serves `request`, which arrived through `route` (named in logs; shared, so a request
