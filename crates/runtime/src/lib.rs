@@ -39,7 +39,7 @@ pub use guest_logs::GuestLogs;
 pub use http::{plain_response, HttpComponent, HttpExport, HttpResponse};
 pub use instance::InstanceRecipe;
 pub use limits::{ComponentLimits, MemoryLimitExceeded, DEFAULT_LIMITS};
-pub use metrics::{ComponentMetrics, Metrics};
+pub use metrics::Metrics;
 pub use network::Outbound;
 pub use options::AppOptions;
 pub use store::StoreState;

@@ -210,7 +210,7 @@ impl Metrics {
 /// One component's metrics. Cheap to clone: each request clones it a few times, so its
 /// dozen handles sit behind one shared pointer.
 #[derive(Clone)]
-pub struct ComponentMetrics(Arc<ComponentHandles>);
+pub(crate) struct ComponentMetrics(Arc<ComponentHandles>);
 
 struct ComponentHandles {
     component: ComponentId,
@@ -224,7 +224,7 @@ struct ComponentHandles {
 
 impl ComponentMetrics {
     /// Counts a request answered with `status` after `elapsed`.
-    pub fn record_request(&self, status: u16, elapsed: Duration) {
+    pub(crate) fn record_request(&self, status: u16, elapsed: Duration) {
         if status == 200 {
             self.0.ok.inc();
         } else {
