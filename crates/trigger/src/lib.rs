@@ -1,10 +1,12 @@
 //! kiln's triggers: each turns an outside event into a call of a component export.
 //!
 //! [`http`]: a hyper server that routes requests to `wasi:http` components. [`redis`]: Redis
-//! channel subscriptions whose messages go to `inbound-redis` components. Each is a
+//! channel subscriptions whose messages go to `inbound-redis` components. [`cron`]: schedules
+//! that run `handle-cron-event` components. Each is a
 //! [`Trigger`]; [`TRIGGERS`] lists them, and [`AppTriggers`] runs whichever an app has. This
 //! crate uses the runtime and the manifest; it never reads TOML itself.
 
+pub mod cron;
 pub mod http;
 pub mod redis;
 mod trigger;
@@ -16,7 +18,7 @@ use kiln_runtime::{AppComponents, AppOptions, ComponentLimits, LoadedApp};
 pub use trigger::{Configured, Started, Trigger, TriggerHost, TriggerType};
 
 /// Every trigger type kiln runs. A trigger type is its module and one line here.
-pub const TRIGGERS: &[TriggerType] = &[http::TRIGGER, redis::TRIGGER];
+pub const TRIGGERS: &[TriggerType] = &[http::TRIGGER, redis::TRIGGER, cron::TRIGGER];
 
 /// The triggers of one app, each read from its manifest.
 pub struct AppTriggers {

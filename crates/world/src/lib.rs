@@ -41,6 +41,37 @@ pub mod redis_handler_v3 {
     });
 }
 
+/// The cron trigger's export (the spin-trigger-cron plugin's world): `handle-cron-event`,
+/// with the types of `fermyon:spin-cron/cron-types@2.0.0`, which the component imports.
+pub mod cron_handler {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "kiln:host/cron-handler",
+        imports: { default: trappable },
+        exports: { default: async },
+        anyhow: true,
+    });
+}
+
+/// Adds to `linker` the interfaces that carry only types, which a component imports with a
+/// trigger's world it exports (`fermyon:spin-cron/cron-types@2.0.0`): nothing to call.
+pub fn add_types_only_to_linker<T: 'static>(
+    linker: &mut wasmtime::component::Linker<T>,
+) -> wasmtime::Result<()> {
+    cron_handler::fermyon::spin_cron::cron_types::add_to_linker::<T, TypesOnly>(linker, |_| {
+        TypesOnly
+    })
+}
+
+/// The host side of an interface with no functions.
+struct TypesOnly;
+
+impl wasmtime::component::HasData for TypesOnly {
+    type Data<'a> = TypesOnly;
+}
+
+impl cron_handler::fermyon::spin_cron::cron_types::Host for TypesOnly {}
+
 /// `spin:*@3.x` and `spin:postgres@4.x`: the interfaces of Spin 3 and Spin SDK 7 (most of
 /// them with async functions).
 pub mod v3 {

@@ -2,6 +2,7 @@
 
 mod build;
 mod clients;
+mod cron;
 mod durability;
 mod escapes;
 mod example;
@@ -24,6 +25,7 @@ fn every_guest_has_a_test() {
     // Each guest must be used by at least one test module; a new guest without a test fails here.
     let sources = [
         include_str!("clients.rs"),
+        include_str!("cron.rs"),
         include_str!("durability.rs"),
         include_str!("faults.rs"),
         include_str!("observability.rs"),
