@@ -85,6 +85,22 @@ impl AppSpec {
             .filter(move |t| t.trigger_type == trigger_type)
     }
 
+    /// Each `[[trigger.TYPE]]` entry read with `read`, in manifest order, with the warnings
+    /// of them all; the first entry in error is the error.
+    pub fn read_triggers<T>(
+        &self,
+        trigger_type: &str,
+        read: impl Fn(&TriggerSpec) -> Result<(T, Vec<String>), ManifestError>,
+    ) -> Result<(Vec<T>, Vec<String>), ManifestError> {
+        let (mut entries, mut warnings) = (Vec::new(), Vec::new());
+        for trigger in self.triggers_of(trigger_type) {
+            let (entry, more) = read(trigger)?;
+            entries.push(entry);
+            warnings.extend(more);
+        }
+        Ok((entries, warnings))
+    }
+
     /// `[application.trigger.TYPE]` read as `T` (its default when the table is absent).
     pub fn trigger_settings<T: DeserializeOwned + Default>(
         &self,

@@ -46,13 +46,7 @@ struct Job {
 }
 
 fn configure(app: &AppSpec) -> Result<Configured, ManifestError> {
-    let mut warnings = Vec::new();
-    let mut jobs = Vec::new();
-    for trigger in app.triggers_of(TYPE) {
-        let (job, more) = job(app, trigger)?;
-        warnings.extend(more);
-        jobs.push(job);
-    }
+    let (jobs, warnings) = app.read_triggers(TYPE, |trigger| job(app, trigger))?;
     Ok(Configured {
         trigger: Box::new(CronTrigger { jobs }),
         warnings,

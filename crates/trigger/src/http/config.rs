@@ -62,13 +62,7 @@ struct RawExecutor {
 impl HttpRoutes {
     /// Reads `app`'s HTTP triggers, with a warning for each field kiln does not know.
     pub fn read(app: &AppSpec) -> Result<(Self, Vec<String>), ManifestError> {
-        let mut warnings = Vec::new();
-        let mut routes = Vec::new();
-        for trigger in app.triggers_of(TYPE) {
-            let (route, more) = route(app, trigger)?;
-            warnings.extend(more);
-            routes.push(route);
-        }
+        let (routes, warnings) = app.read_triggers(TYPE, |trigger| route(app, trigger))?;
         check_duplicate_routes(app, &routes)?;
         Ok((
             Self {

@@ -47,13 +47,8 @@ struct RawRedisSettings {
 
 fn configure(app: &AppSpec) -> Result<Configured, ManifestError> {
     let settings: RawRedisSettings = app.trigger_settings(TYPE)?;
-    let mut warnings = Vec::new();
-    let mut channels = Vec::new();
-    for trigger in app.triggers_of(TYPE) {
-        let (channel, more) = channel(app, trigger, settings.address.as_deref())?;
-        warnings.extend(more);
-        channels.push(channel);
-    }
+    let address = settings.address.as_deref();
+    let (channels, warnings) = app.read_triggers(TYPE, |trigger| channel(app, trigger, address))?;
     Ok(Configured {
         trigger: Box::new(RedisTrigger { channels }),
         warnings,
