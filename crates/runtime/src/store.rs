@@ -96,6 +96,7 @@ capabilities! {
     postgres: Postgres,
     mysql: Mysql,
     llm: Unconfigured,
+    messaging: crate::capabilities::messaging::Messaging,
 }
 
 impl ComponentCapabilities {

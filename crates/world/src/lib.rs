@@ -85,6 +85,12 @@ pub mod v3 {
     pub use crate::generated::spin::variables::variables;
 }
 
+/// `wasmcloud:messaging@0.2.0`: publish and request over a message broker, as wasmCloud
+/// components import it.
+pub mod messaging {
+    pub use crate::generated::wasmcloud::messaging::{consumer, types};
+}
+
 /// The WASI proposals kiln provides beyond wasmtime's: `wasi:config` (draft 2024-09-27) and
 /// `wasi:keyvalue` (`0.2.0-draft`, as wasmtime-wasi-keyvalue has it, and `0.2.0-draft2`, as
 /// Spin SDKs import it).

@@ -7,6 +7,7 @@ mod durability;
 mod escapes;
 mod example;
 mod faults;
+mod messaging;
 mod mqtt;
 mod observability;
 mod python;
@@ -35,6 +36,7 @@ fn every_guest_has_a_test() {
         include_str!("up.rs"),
         include_str!("build.rs"),
         include_str!("spin.rs"),
+        include_str!("messaging.rs"),
         include_str!("mqtt.rs"),
         include_str!("python.rs"),
         include_str!("redis_trigger.rs"),

@@ -20,6 +20,7 @@
 pub(crate) mod capability;
 pub mod key_value;
 pub mod labels;
+pub mod messaging;
 pub mod mqtt;
 pub mod mysql;
 pub mod outbound;
