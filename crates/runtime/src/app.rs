@@ -149,7 +149,7 @@ impl LoadedApp {
 
 impl AppComponents {
     /// The component `id`, called through its export `E` (checked here). Each call makes a
-    /// component of its own, with its own request slots; a trigger takes each once.
+    /// component of its own, with its own request slots.
     pub fn get<E: Export>(&self, id: &str) -> Result<Component<E>, LoadError> {
         let prepared = self
             .loaded
@@ -157,12 +157,22 @@ impl AppComponents {
             .ok_or_else(|| LoadError::NotLoaded { id: id.to_string() })?;
         let limits = ComponentLimits::resolve(prepared.limits);
         let recipe = InstanceRecipe::new(&self.runtime, id, prepared.capabilities.clone(), limits);
-        let linked = Linked {
-            pre: prepared.linked.pre.clone(),
-            cached: prepared.linked.cached.clone(),
-            source: prepared.linked.source.clone(),
-        };
-        Component::new(recipe, linked)
+        Component::new(recipe, prepared.linked.clone())
+    }
+
+    /// The components `ids` names, each once (so every event for one component shares its
+    /// request slots), by id.
+    pub fn get_each<'a, E: Export>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+    ) -> Result<HashMap<String, Component<E>>, LoadError> {
+        let mut components = HashMap::new();
+        for id in ids {
+            if !components.contains_key(id) {
+                components.insert(id.to_string(), self.get(id)?);
+            }
+        }
+        Ok(components)
     }
 }
 

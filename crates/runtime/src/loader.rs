@@ -87,6 +87,7 @@ pub(crate) struct Source {
 }
 
 /// A component pre-linked with kiln's host capabilities.
+#[derive(Clone)]
 pub(crate) struct Linked {
     /// The pre-linked component.
     pub(crate) pre: InstancePre<StoreState>,

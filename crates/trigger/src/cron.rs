@@ -4,7 +4,6 @@
 //! runs in a fresh instance at each time the schedule names. A run still going when the next
 //! one is due makes that one skipped and logged, never stacked.
 
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -99,14 +98,10 @@ impl Trigger for CronTrigger {
         components: &AppComponents,
         host: &TriggerHost,
     ) -> anyhow::Result<Started> {
-        let mut handlers: HashMap<String, Component<CronExport>> = HashMap::new();
+        let handlers = components.get_each::<CronExport>(self.components())?;
         let mut summary = Vec::new();
         let mut tasks = Vec::new();
         for job in self.jobs {
-            if !handlers.contains_key(&job.component) {
-                let component = components.get::<CronExport>(&job.component)?;
-                handlers.insert(job.component.clone(), component);
-            }
             let component = handlers[&job.component].clone();
             summary.push(format!(
                 "Scheduled component {} at \"{}\"",

@@ -9,7 +9,6 @@ mod headers;
 pub mod router;
 mod server;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
@@ -76,10 +75,7 @@ impl Trigger for HttpTrigger {
         components: &AppComponents,
         host: &TriggerHost,
     ) -> anyhow::Result<Started> {
-        let mut loaded = HashMap::new();
-        for id in self.distinct_components() {
-            loaded.insert(id.to_string(), components.get::<HttpExport>(id)?);
-        }
+        let loaded = components.get_each::<HttpExport>(self.distinct_components())?;
         let handler = Arc::new(RequestHandler::for_routes(&self.routes, loaded)?);
         app.serve_local_requests_with(&(handler.clone() as Arc<dyn LocalHttp>));
         let listener = bind(host.listen, "--listen").await?;

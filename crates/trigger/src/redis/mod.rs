@@ -6,11 +6,10 @@
 mod export;
 mod subscriber;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use kiln_manifest::{AppSpec, ManifestError, TriggerSpec};
-use kiln_runtime::{AppComponents, Component, ComponentLimits, LoadedApp};
+use kiln_runtime::{AppComponents, ComponentLimits, LoadedApp};
 use serde::Deserialize;
 
 pub use export::RedisExport;
@@ -102,13 +101,10 @@ impl Trigger for RedisTrigger {
         components: &AppComponents,
         host: &TriggerHost,
     ) -> anyhow::Result<Started> {
-        let mut handlers: HashMap<&str, Component<RedisExport>> = HashMap::new();
+        let handlers = components.get_each::<RedisExport>(self.components())?;
         let mut subscriptions = Vec::new();
         for channel in &self.channels {
             let id = channel.component.as_str();
-            if !handlers.contains_key(id) {
-                handlers.insert(id, components.get::<RedisExport>(id)?);
-            }
             let address = app.render(&channel.address).map_err(|e| {
                 anyhow::anyhow!(
                     "component \"{id}\": redis trigger address \"{}\": {e:#}",
