@@ -47,11 +47,14 @@ fn main() {
     }
 }
 
-/// Logs to stderr in `format`; `KILN_LOG` (or `RUST_LOG`) overrides the default level.
+/// Logs to stderr in `format`; `KILN_LOG` (or `RUST_LOG`) overrides the default level. The
+/// client libraries log their own connection events only as warnings: kiln logs what matters.
 fn init_logging(format: LogFormat) {
     let filter = std::env::var("KILN_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "info,wasmtime=warn,cranelift=warn".to_string());
+        .unwrap_or_else(|_| {
+            "info,wasmtime=warn,cranelift=warn,async_nats=warn,rumqttc=warn".to_string()
+        });
     let logs = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

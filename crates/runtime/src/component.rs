@@ -11,11 +11,13 @@ use std::sync::{Arc, Weak};
 use arc_swap::ArcSwapOption;
 use wasmtime::component::InstancePre;
 use wasmtime::Store;
+use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::fault::{Failure, FailureKind};
 use crate::instance::InstanceRecipe;
 use crate::limits::ComponentLimits;
 use crate::loader::{Linked, Source};
+use crate::metrics::EventCounters;
 use crate::residency::Resident;
 use crate::store::StoreState;
 use crate::LoadError;
@@ -23,6 +25,9 @@ use crate::LoadError;
 /// What a trigger calls in a component, made from the pre-linked component. Making it checks
 /// that the component has the export (as a `bindgen!` world's `...Pre::new` does).
 pub trait Export: Send + Sync + Sized + 'static {
+    /// The trigger type whose events call it (`http`, `redis`, ...), for metrics.
+    const TRIGGER: &'static str;
+
     /// The export of the component that `recipe` instantiates, pre-linked as `pre`; a
     /// [`LoadError::MissingExport`] when it has none.
     fn new(recipe: &InstanceRecipe, pre: InstancePre<StoreState>) -> Result<Self, LoadError>;
@@ -43,6 +48,8 @@ impl<E> Clone for Component<E> {
 
 pub(crate) struct Inner<E> {
     pub(crate) recipe: InstanceRecipe,
+    /// Its events' outcomes, counted by trigger ([`Export::TRIGGER`]).
+    pub(crate) events: EventCounters,
     /// The loaded form; `None` while unloaded.
     export: ArcSwapOption<E>,
     /// Taken while the component loads again, so it loads once however many calls wait.
@@ -61,6 +68,7 @@ impl<E: Export> Component<E> {
         let runtime = recipe.runtime.clone();
         let inner = Arc::new(Inner {
             last_used: AtomicU64::new(runtime.residency().now()),
+            events: runtime.metrics().events_for(E::TRIGGER, &recipe.id),
             recipe,
             export: ArcSwapOption::from_pointee(export),
             loading: tokio::sync::Mutex::new(()),
@@ -96,12 +104,24 @@ impl<E: Export> Component<E> {
         label: &Arc<str>,
         run: impl AsyncFnOnce(&E, &mut Store<StoreState>) -> wasmtime::Result<R>,
     ) -> Result<R, FailureKind> {
+        self.call_with(work, label, |_| {}, run).await
+    }
+
+    /// Like [`Self::call`], with `wasi` changing the instance's WASI context before it is made
+    /// (a command's arguments and stdio).
+    pub async fn call_with<R>(
+        &self,
+        work: &'static str,
+        label: &Arc<str>,
+        wasi: impl FnOnce(&mut WasiCtxBuilder),
+        run: impl AsyncFnOnce(&E, &mut Store<StoreState>) -> wasmtime::Result<R>,
+    ) -> Result<R, FailureKind> {
         let recipe = &self.inner.recipe;
         let deadline = recipe.limits.deadline();
         let result = async {
             let _slot = recipe.acquire_slot().await?;
             let export = self.inner.loaded().await?;
-            let mut store = recipe.new_store().map_err(|e| {
+            let mut store = recipe.new_store_with(wasi).map_err(|e| {
                 Failure::new(FailureKind::GuestError, e.context("creating the instance"))
             })?;
             match tokio::time::timeout_at(deadline, run(&export, &mut store)).await {
@@ -110,10 +130,17 @@ impl<E: Export> Component<E> {
             }
         }
         .await;
-        result.map_err(|failure| {
-            recipe.report(work, label).failure(&failure);
-            failure.kind
-        })
+        match result {
+            Ok(value) => {
+                self.inner.events.record_ok();
+                Ok(value)
+            }
+            Err(failure) => {
+                recipe.report(work, label).failure(&failure);
+                self.inner.events.record_failure(failure.kind);
+                Err(failure.kind)
+            }
+        }
     }
 }
 

@@ -40,6 +40,14 @@ impl FailureKind {
         FailureKind::LoadFailed,
     ];
 
+    /// Its place in [`Self::ALL`].
+    pub(crate) fn index(self) -> usize {
+        Self::ALL
+            .iter()
+            .position(|k| *k == self)
+            .unwrap_or_default()
+    }
+
     /// The HTTP status a client gets for it: the one place a failure becomes a status.
     pub fn status(self) -> u16 {
         match self {

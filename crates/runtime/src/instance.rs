@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::Store;
+use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::fault::{Failure, FailureKind};
 use crate::limits::ComponentLimits;
 use crate::metrics::ComponentMetrics;
 use crate::store::{wasi_builder, ComponentCapabilities, StoreState};
-use crate::Runtime;
+use crate::{LoadError, Runtime};
 
 /// Everything a component's instances share: its capabilities, its limits, its metrics.
 /// Built once per component at load.
@@ -25,6 +26,15 @@ pub struct InstanceRecipe {
 }
 
 impl InstanceRecipe {
+    /// The load error of this component when it lacks `export`, which `what` has.
+    pub fn missing_export(&self, export: &'static str, what: &'static str) -> LoadError {
+        LoadError::MissingExport {
+            id: self.id.to_string(),
+            export,
+            what,
+        }
+    }
+
     pub(crate) fn new(
         runtime: &Runtime,
         id: &str,
@@ -62,8 +72,19 @@ impl InstanceRecipe {
 
     /// A new store for one instance, with the component's capabilities and limits.
     pub(crate) fn new_store(&self) -> anyhow::Result<Store<StoreState>> {
+        self.new_store_with(|_| {})
+    }
+
+    /// Like [`Self::new_store`], with `wasi` changing the instance's WASI context first
+    /// (arguments, stdio).
+    pub(crate) fn new_store_with(
+        &self,
+        wasi: impl FnOnce(&mut WasiCtxBuilder),
+    ) -> anyhow::Result<Store<StoreState>> {
         let caps = &self.capabilities;
-        let wasi = wasi_builder(&caps.grants)?.build();
+        let mut builder = wasi_builder(&caps.grants)?;
+        wasi(&mut builder);
+        let wasi = builder.build();
         let state = StoreState::new(&self.id, caps, wasi, &self.limits, &self.metrics);
         Ok(state.into_store(self.runtime.engine()))
     }

@@ -1,5 +1,5 @@
-//! Prometheus metrics: requests by component and status, request durations, instances alive,
-//! failures by kind, and the pooling allocator's slots. One [`Metrics`] per [`crate::Runtime`];
+//! Prometheus metrics: requests by component and status, request durations, events by trigger,
+//! component and outcome, instances alive, failures by kind, and the pooling allocator's slots. One [`Metrics`] per [`crate::Runtime`];
 //! each component gets its [`ComponentMetrics`] at load, so the request path only touches
 //! counters it already holds.
 
@@ -43,6 +43,13 @@ struct FailureLabels {
     reason: &'static str,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+struct EventLabels {
+    trigger: &'static str,
+    component: ComponentId,
+    outcome: &'static str,
+}
+
 type HistogramFamily = Family<ComponentLabels, Histogram, fn() -> Histogram>;
 
 /// Every metric kiln keeps, registered once.
@@ -50,6 +57,7 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     durations: HistogramFamily,
+    events: Family<EventLabels, Counter>,
     instances: Family<ComponentLabels, Gauge>,
     failures: Family<FailureLabels, Counter>,
     pool: PoolGauges,
@@ -86,6 +94,12 @@ impl Default for Metrics {
             "Time from a request's arrival to its response head, by component",
             prometheus_client::registry::Unit::Seconds,
             durations.clone(),
+        );
+        let events = Family::<EventLabels, Counter>::default();
+        registry.register(
+            "trigger_events",
+            "Events (requests, messages, runs) by trigger, component and outcome (ok, or the failure's reason)",
+            events.clone(),
         );
         let instances = Family::<ComponentLabels, Gauge>::default();
         registry.register(
@@ -145,6 +159,7 @@ impl Default for Metrics {
             registry,
             requests,
             durations,
+            events,
             instances,
             failures,
             pool,
@@ -183,6 +198,23 @@ impl Metrics {
             component: labels.component,
             metrics: self.clone(),
         }))
+    }
+
+    /// The counters of the events `trigger` (`http`, `redis`, ...) brings component `id`.
+    pub(crate) fn events_for(&self, trigger: &'static str, id: &Arc<str>) -> EventCounters {
+        let counter = |outcome| {
+            self.events
+                .get_or_create(&EventLabels {
+                    trigger,
+                    component: ComponentId(id.clone()),
+                    outcome,
+                })
+                .clone()
+        };
+        EventCounters {
+            ok: counter("ok"),
+            failed: Arc::new(FailureKind::ALL.map(|kind| counter(kind.as_str()))),
+        }
     }
 
     /// The Prometheus text exposition of every metric, with the pool's gauges read from `engine`
@@ -242,11 +274,7 @@ impl ComponentMetrics {
 
     /// Counts a failure of `kind`.
     pub(crate) fn record_failure(&self, kind: FailureKind) {
-        let index = FailureKind::ALL
-            .iter()
-            .position(|k| *k == kind)
-            .unwrap_or_default();
-        self.0.failures[index].inc();
+        self.0.failures[kind.index()].inc();
     }
 
     /// Counts a load of the component after it was unloaded.
@@ -258,6 +286,25 @@ impl ComponentMetrics {
     pub(crate) fn instance_alive(&self) -> InstanceAlive {
         self.0.instances.inc();
         InstanceAlive(self.0.instances.clone())
+    }
+}
+
+/// One component's events from one trigger type, counted without a label lookup.
+#[derive(Clone)]
+pub(crate) struct EventCounters {
+    ok: Counter,
+    failed: Arc<[Counter; FailureKind::ALL.len()]>,
+}
+
+impl EventCounters {
+    /// Counts an event that went well.
+    pub(crate) fn record_ok(&self) {
+        self.ok.inc();
+    }
+
+    /// Counts an event that failed with `kind`.
+    pub(crate) fn record_failure(&self, kind: FailureKind) {
+        self.failed[kind.index()].inc();
     }
 }
 

@@ -20,6 +20,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use wasmtime::component::InstancePre;
 
+use crate::trigger::guest_answered;
 use crate::{Configured, Started, Trigger, TriggerHost, TriggerType};
 
 /// The trigger type, as in `[[trigger.cron]]`.
@@ -113,7 +114,7 @@ impl Trigger for CronTrigger {
             for task in tasks {
                 let _ = task.await;
             }
-            Ok(())
+            Ok(None)
         };
         Ok(Started {
             summary,
@@ -156,14 +157,15 @@ async fn run(job: Job, component: Component<CronExport>, shutdown: CancellationT
 pub struct CronExport(CronHandlerPre<StoreState>);
 
 impl Export for CronExport {
+    const TRIGGER: &'static str = TYPE;
+
     fn new(recipe: &InstanceRecipe, pre: InstancePre<StoreState>) -> Result<Self, LoadError> {
-        CronHandlerPre::new(pre)
-            .map(Self)
-            .map_err(|_| LoadError::MissingExport {
-                id: recipe.id().to_string(),
-                export: "handle-cron-event (fermyon:spin-cron@2.0.0)",
-                what: "a cron component (#[cron_component] in spin-cron-sdk)",
-            })
+        CronHandlerPre::new(pre).map(Self).map_err(|_| {
+            recipe.missing_export(
+                "handle-cron-event (fermyon:spin-cron@2.0.0)",
+                "a cron component (#[cron_component] in spin-cron-sdk)",
+            )
+        })
     }
 }
 
@@ -180,7 +182,7 @@ async fn handle(
             handler
                 .call_handle_cron_event(&mut *store, Metadata { timestamp })
                 .await?
-                .map_err(|e| wasmtime::format_err!("the guest answered with an error: {e:?}"))
+                .map_err(guest_answered)
         })
         .await
 }

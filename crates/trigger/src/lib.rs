@@ -2,23 +2,38 @@
 //!
 //! [`http`]: a hyper server that routes requests to `wasi:http` components. [`redis`]: Redis
 //! channel subscriptions whose messages go to `inbound-redis` components. [`cron`]: schedules
-//! that run `handle-cron-event` components. Each is a
+//! that run `handle-cron-event` components. [`nats`]: NATS subjects whose messages go to
+//! `wasmcloud:messaging/handler` components. [`mqtt`]: MQTT topics whose messages go to
+//! `handle-message` components (the spin-trigger-mqtt world). [`command`]: `wasi:cli/run`
+//! components run once. Each is a
 //! [`Trigger`]; [`TRIGGERS`] lists them, and [`AppTriggers`] runs whichever an app has. This
 //! crate uses the runtime and the manifest; it never reads TOML itself.
 
+pub mod command;
 pub mod cron;
+mod dispatch;
 pub mod http;
+pub mod mqtt;
+pub mod nats;
 pub mod redis;
 mod trigger;
 
 use futures::future::BoxFuture;
+use futures::StreamExt;
 use kiln_manifest::{AppSpec, Key, ManifestError};
 use kiln_runtime::{AppComponents, AppOptions, ComponentLimits, LoadedApp};
 
 pub use trigger::{Configured, Started, Trigger, TriggerHost, TriggerType};
 
 /// Every trigger type kiln runs. A trigger type is its module and one line here.
-pub const TRIGGERS: &[TriggerType] = &[http::TRIGGER, redis::TRIGGER, cron::TRIGGER];
+pub const TRIGGERS: &[TriggerType] = &[
+    http::TRIGGER,
+    redis::TRIGGER,
+    cron::TRIGGER,
+    nats::TRIGGER,
+    mqtt::TRIGGER,
+    command::TRIGGER,
+];
 
 /// The triggers of one app, each read from its manifest.
 pub struct AppTriggers {
@@ -84,23 +99,31 @@ impl AppTriggers {
     }
 
     /// Starts every trigger, in [`TRIGGERS`] order; returns what each prints, and a future
-    /// that runs them all until `host.shutdown` and fails if one does.
+    /// that runs them all until `host.shutdown`, or until one has done all the app's work
+    /// (a command), and then gives kiln's exit code. It fails if a trigger does.
     pub async fn start(
         self,
         app: &LoadedApp,
         components: &AppComponents,
         host: &TriggerHost,
-    ) -> anyhow::Result<(Vec<String>, BoxFuture<'static, anyhow::Result<()>>)> {
+    ) -> anyhow::Result<(Vec<String>, BoxFuture<'static, anyhow::Result<i32>>)> {
         let mut summary = Vec::new();
-        let mut running = Vec::new();
+        let mut running = futures::stream::FuturesUnordered::new();
         for trigger in self.triggers {
             let started = trigger.start(app, components, host).await?;
             summary.extend(started.summary);
             running.push(started.running);
         }
+        let shutdown = host.shutdown.clone();
         let all = async move {
-            futures::future::try_join_all(running).await?;
-            Ok(())
+            let mut code = 0;
+            while let Some(ended) = running.next().await {
+                if let Some(exit) = ended? {
+                    code = exit;
+                    shutdown.cancel();
+                }
+            }
+            Ok(code)
         };
         Ok((summary, Box::pin(all)))
     }

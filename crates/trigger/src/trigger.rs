@@ -53,8 +53,9 @@ pub trait Trigger: Send {
 pub struct Started {
     /// What it serves or listens to, for the user: one line each.
     pub summary: Vec<String>,
-    /// Takes events until the host shuts down.
-    pub running: BoxFuture<'static, anyhow::Result<()>>,
+    /// Takes events until the host shuts down (then `None`), or until the trigger has done
+    /// all the app's work (a command): then `Some` exit code, and the host stops.
+    pub running: BoxFuture<'static, anyhow::Result<Option<i32>>>,
 }
 
 /// What the host gives every trigger.
@@ -63,6 +64,14 @@ pub struct TriggerHost {
     pub listen: SocketAddr,
     /// How the HTTP trigger treats its clients.
     pub server: ServerOptions,
+    /// The arguments a command trigger passes its component (after the component id).
+    pub args: Vec<String>,
     /// Cancelled when the host is asked to stop.
     pub shutdown: CancellationToken,
+}
+
+/// The error for an export's own error result (`result<_, error>`): the guest ran, and said
+/// the event failed.
+pub(crate) fn guest_answered(error: impl std::fmt::Debug) -> wasmtime::Error {
+    wasmtime::format_err!("the guest answered with an error: {error:?}")
 }

@@ -53,12 +53,40 @@ pub mod cron_handler {
     });
 }
 
+/// The MQTT trigger's export (the spin-trigger-mqtt plugin's world): `handle-message`, with
+/// the types of `spin:mqtt-trigger/spin-mqtt-types`, which the component imports.
+pub mod mqtt_handler {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "kiln:host/mqtt-handler",
+        imports: { default: trappable },
+        exports: { default: async },
+        anyhow: true,
+    });
+}
+
+/// The NATS trigger's export: `wasmcloud:messaging/handler@0.2.0`, with the message type the
+/// consumer interface ([`messaging`]) shares.
+pub mod nats_handler {
+    wasmtime::component::bindgen!({
+        path: "../../wit",
+        world: "kiln:host/nats-handler",
+        exports: { default: async },
+        with: { "wasmcloud:messaging/types": crate::generated::wasmcloud::messaging::types },
+        anyhow: true,
+    });
+}
+
 /// Adds to `linker` the interfaces that carry only types, which a component imports with a
-/// trigger's world it exports (`fermyon:spin-cron/cron-types@2.0.0`): nothing to call.
+/// trigger's world it exports (`fermyon:spin-cron/cron-types@2.0.0`,
+/// `spin:mqtt-trigger/spin-mqtt-types`): nothing to call.
 pub fn add_types_only_to_linker<T: 'static>(
     linker: &mut wasmtime::component::Linker<T>,
 ) -> wasmtime::Result<()> {
     cron_handler::fermyon::spin_cron::cron_types::add_to_linker::<T, TypesOnly>(linker, |_| {
+        TypesOnly
+    })?;
+    mqtt_handler::spin::mqtt_trigger::spin_mqtt_types::add_to_linker::<T, TypesOnly>(linker, |_| {
         TypesOnly
     })
 }
@@ -71,6 +99,8 @@ impl wasmtime::component::HasData for TypesOnly {
 }
 
 impl cron_handler::fermyon::spin_cron::cron_types::Host for TypesOnly {}
+
+impl mqtt_handler::spin::mqtt_trigger::spin_mqtt_types::Host for TypesOnly {}
 
 /// `spin:*@3.x` and `spin:postgres@4.x`: the interfaces of Spin 3 and Spin SDK 7 (most of
 /// them with async functions).

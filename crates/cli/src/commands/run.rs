@@ -9,7 +9,7 @@ use kiln_runtime::{CommandOutcome, ComponentLimits, Runtime, RuntimeOptions};
 use super::capabilities::CapabilityArgs;
 
 /// Traps exit like a process killed by SIGABRT, as `wasmtime run` does.
-const TRAP_EXIT_CODE: i32 = 134;
+const TRAP_EXIT_CODE: i32 = kiln_trigger::command::FAILED_EXIT_CODE;
 
 #[derive(Args)]
 pub(crate) struct RunCommand {

@@ -37,6 +37,9 @@ pub(crate) struct UpCommand {
     /// load again from the compile cache on their next request.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_LOADED_COMPONENTS as u32, value_parser = clap::value_parser!(u32).range(1..))]
     max_loaded_components: u32,
+    /// Arguments for the app's command components (`[[trigger.command]]`), after `--`.
+    #[arg(last = true, value_name = "ARGS")]
+    args: Vec<String>,
 }
 
 impl UpCommand {
@@ -79,6 +82,7 @@ impl UpCommand {
         let host = TriggerHost {
             listen: self.listen.address(),
             server: self.listen.server_options(),
+            args: self.args,
             shutdown: CancellationToken::new(),
         };
         let (summary, running) = triggers.start(&app, &components, &host).await?;
@@ -93,8 +97,7 @@ impl UpCommand {
             crate::signals::shutdown().await;
             shutdown.cancel();
         });
-        running.await?;
-        Ok(0)
+        running.await
     }
 }
 

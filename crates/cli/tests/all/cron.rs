@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 
 use kiln_test_guests::{CRON_TICK, HTTP_HELLO};
 
-use crate::util::{app_dir, kiln_output, metric, path_str, request, Server};
+use crate::util::{
+    app_dir, kiln_output, logged_lines, metric, path_str, request, trigger_events, Server,
+};
 
 fn manifest(sleep_ms: u32, fail: bool) -> String {
     let fail = u8::from(fail);
@@ -32,9 +34,9 @@ environment = {{ SLEEP_MS = "{sleep_ms}", FAIL = "{fail}" }}
 
 /// The timestamps of the runs the `tick` component logged so far.
 fn ticks(app: &Path) -> Vec<u64> {
-    let log = std::fs::read_to_string(app.join(".kiln/logs/tick_stdout.txt")).unwrap_or_default();
-    log.lines()
-        .filter_map(|line| line.strip_prefix("cron tick ")?.parse().ok())
+    logged_lines(app, "tick", "cron tick ")
+        .iter()
+        .filter_map(|t| t.parse().ok())
         .collect()
 }
 
@@ -113,6 +115,8 @@ async fn a_failing_run_is_logged_and_counted_and_the_next_one_runs() {
         "kiln_failures_total{component=\"tick\",reason=\"guest_error\"}",
     );
     assert!(failures.is_some_and(|n| n >= 1.0), "{metrics}");
+    let events = trigger_events(&metrics, "cron", "tick", "guest_error");
+    assert!(events.is_some_and(|n| n >= 1.0), "{metrics}");
     // The app's HTTP component is untouched.
     assert_eq!(server.get("/").await.status, 200);
 }

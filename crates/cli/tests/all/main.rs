@@ -1,7 +1,9 @@
 //! End-to-end tests: each starts the real `kiln` binary and talks to it over stdio or HTTP.
 
+mod brokers;
 mod build;
 mod clients;
+mod command_trigger;
 mod cron;
 mod durability;
 mod escapes;
@@ -9,6 +11,8 @@ mod example;
 mod faults;
 mod messaging;
 mod mqtt;
+mod mqtt_trigger;
+mod nats_trigger;
 mod observability;
 mod python;
 mod redis_trigger;
@@ -26,6 +30,7 @@ fn every_guest_has_a_test() {
     // Each guest must be used by at least one test module; a new guest without a test fails here.
     let sources = [
         include_str!("clients.rs"),
+        include_str!("command_trigger.rs"),
         include_str!("cron.rs"),
         include_str!("durability.rs"),
         include_str!("faults.rs"),
@@ -38,6 +43,8 @@ fn every_guest_has_a_test() {
         include_str!("spin.rs"),
         include_str!("messaging.rs"),
         include_str!("mqtt.rs"),
+        include_str!("mqtt_trigger.rs"),
+        include_str!("nats_trigger.rs"),
         include_str!("python.rs"),
         include_str!("redis_trigger.rs"),
         include_str!("residency.rs"),

@@ -2,14 +2,14 @@
 //! only where granted, and with credentials a protected broker of the test's own (Mosquitto
 //! on a free port, `allow_anonymous false`) accepts.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::brokers::Broker;
 use crate::spin::{start, with_p3};
-use crate::util::{app_dir, path_str};
+use crate::util::app_dir;
 
 /// Subscribes to `topic` on the broker at `port` and passes on every payload it receives.
 async fn subscriber(
@@ -103,66 +103,9 @@ async fn publishes_reach_a_real_broker_at_each_qos() {
     );
 }
 
-/// A Mosquitto broker of the test's own that admits only `kiln` / `secret`, killed when
-/// dropped.
-struct ProtectedBroker {
-    port: u16,
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl ProtectedBroker {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let passwords = dir.path().join("passwords");
-        let status = Command::new("mosquitto_passwd")
-            .args(["-b", "-c", path_str(&passwords), "kiln", "secret"])
-            .status()
-            .expect("mosquitto_passwd (scripts/services.sh installs mosquitto)");
-        assert!(status.success());
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let config = dir.path().join("mosquitto.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n",
-                passwords.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("mosquitto")
-            .args(["-c", path_str(&config)])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mosquitto (scripts/services.sh installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "mosquitto did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self {
-            port,
-            child,
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for ProtectedBroker {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_open_a_protected_broker() {
-    let broker = ProtectedBroker::start();
+    let broker = Broker::mosquitto_protected("kiln", "secret");
     let port = broker.port;
     let mut v2_messages = subscriber(port, Some(("kiln", "secret")), "kiln/spin-sdk-v2").await;
     let mut p3_messages = subscriber(port, Some(("kiln", "secret")), "kiln/spin-sdk-7").await;

@@ -356,3 +356,35 @@ pub(crate) fn metric(metrics: &str, series: &str) -> Option<f64> {
         .lines()
         .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
 }
+
+/// What component `id` of the app in `app` wrote to its stdout log: the lines that start with
+/// `prefix`, without it.
+pub(crate) fn logged_lines(app: &Path, id: &str, prefix: &str) -> Vec<String> {
+    let log = std::fs::read_to_string(app.join(format!(".kiln/logs/{id}_stdout.txt")))
+        .unwrap_or_default();
+    log.lines()
+        .filter_map(|line| line.strip_prefix(prefix).map(String::from))
+        .collect()
+}
+
+/// Waits (up to `seconds`) until `done`.
+pub(crate) async fn wait_until(seconds: u64, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    while !done() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// `kiln_trigger_events_total` of `trigger`'s events for `component` that ended in `outcome`,
+/// in a Prometheus text exposition.
+pub(crate) fn trigger_events(
+    metrics: &str,
+    trigger: &str,
+    component: &str,
+    outcome: &str,
+) -> Option<f64> {
+    let series = format!(
+        "kiln_trigger_events_total{{trigger=\"{trigger}\",component=\"{component}\",outcome=\"{outcome}\"}}"
+    );
+    metric(metrics, &series)
+}

@@ -1,17 +1,20 @@
 //! Messaging: `wasmcloud:messaging/consumer@0.2.0` (publish, request) over NATS, as wasmCloud
 //! components import it.
 //!
-//! The server is the app's NATS: `[application.trigger.nats] url`, else
-//! `nats://127.0.0.1:4222`. A component may use it only when its `allowed_outbound_hosts`
-//! allows that `nats://host:port`; otherwise every call answers that it is not permitted. One
-//! client per app, connected on first use and shared by every instance (it reconnects by
-//! itself); per instance, no I/O.
+//! The server is the app's NATS ([`NatsServer`]): `[application.trigger.nats]`, whose `url`
+//! defaults to `nats://127.0.0.1:4222`. A component may use it only when its
+//! `allowed_outbound_hosts` allows that `nats://host:port`; otherwise every call answers that
+//! it is not permitted. One client per app, connected on first use and shared by every instance
+//! (it reconnects by itself); per instance, no I/O.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use kiln_manifest::{AppSpec, ManifestError};
 use kiln_world::messaging::consumer;
 use kiln_world::messaging::types::BrokerMessage;
+use serde::Deserialize;
 use tokio::sync::OnceCell;
 use wasmtime::component::{HasData, Linker};
 
@@ -22,10 +25,24 @@ use crate::LoadError;
 /// The server when the app names none.
 const DEFAULT_URL: &str = "nats://127.0.0.1:4222";
 
-/// The app's NATS server, connected on first use.
+/// `[application.trigger.nats]`: the app's NATS server and how to authenticate to it.
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields)]
+struct NatsSettings {
+    url: Option<String>,
+    /// A `.creds` file (user JWT and NKey seed), relative to the manifest's directory.
+    credentials: Option<PathBuf>,
+    token: Option<String>,
+    user: Option<String>,
+    password: Option<String>,
+}
+
+/// The app's NATS server (`[application.trigger.nats]`): what the messaging capability and
+/// the NATS trigger connect to.
 #[derive(Clone)]
 pub struct NatsServer {
     url: Arc<str>,
+    settings: Arc<NatsSettings>,
     client: Arc<OnceCell<async_nats::Client>>,
 }
 
@@ -33,22 +50,85 @@ impl Default for NatsServer {
     fn default() -> Self {
         Self {
             url: DEFAULT_URL.into(),
+            settings: Arc::default(),
             client: Arc::default(),
         }
     }
 }
 
 impl NatsServer {
-    /// The client, connecting on first use.
+    /// The server `app` names under `[application.trigger.nats]`; an error at the table's
+    /// line for an unknown field or a user without a password.
+    pub fn of_app(app: &AppSpec) -> Result<Self, ManifestError> {
+        let mut settings: NatsSettings = app.trigger_settings("nats")?;
+        if settings.user.is_some() != settings.password.is_some() {
+            let keys = ["application", "trigger", "nats"].map(kiln_manifest::Key::from);
+            return Err(app.error_at(
+                &keys,
+                "NATS user and password go together: set both, or neither",
+            ));
+        }
+        if let Some(credentials) = &mut settings.credentials {
+            *credentials = app.base_dir.join(&*credentials);
+        }
+        Ok(Self {
+            url: settings.url.as_deref().unwrap_or(DEFAULT_URL).into(),
+            settings: Arc::new(settings),
+            client: Arc::default(),
+        })
+    }
+
+    /// The server's address, `nats://host:port`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A new connection to the server, authenticated as the settings say. It reconnects by
+    /// itself when the server goes away, logging each loss and return with `purpose`.
+    pub async fn connect(&self, purpose: &str) -> Result<async_nats::Client, String> {
+        let shown = address_for_messages(&self.url);
+        let failed = |e: &dyn std::fmt::Display| format!("cannot connect to NATS at {shown}: {e}");
+        let mut options = async_nats::ConnectOptions::new();
+        if let Some(path) = &self.settings.credentials {
+            options = options.credentials_file(path).await.map_err(|e| {
+                failed(&format_args!(
+                    "reading the credentials file {}: {e}",
+                    path.display()
+                ))
+            })?;
+        }
+        if let Some(token) = &self.settings.token {
+            options = options.token(token.clone());
+        }
+        if let (Some(user), Some(password)) = (&self.settings.user, &self.settings.password) {
+            options = options.user_and_password(user.clone(), password.clone());
+        }
+        let (server, purpose) = (shown.clone(), purpose.to_string());
+        options = options.event_callback(move |event| {
+            let (server, purpose) = (server.clone(), purpose.clone());
+            async move {
+                match event {
+                    async_nats::Event::Disconnected => {
+                        tracing::warn!(
+                            "{purpose}: lost the NATS connection to {server}; reconnecting"
+                        )
+                    }
+                    async_nats::Event::Connected => {
+                        tracing::info!("{purpose}: connected to NATS at {server}")
+                    }
+                    other => tracing::debug!("{purpose}: NATS at {server}: {other}"),
+                }
+            }
+        });
+        options.connect(&*self.url).await.map_err(|e| failed(&e))
+    }
+
+    /// The shared client of the messaging capability, connecting on first use.
     async fn client(&self) -> Result<async_nats::Client, String> {
         self.client
-            .get_or_try_init(|| async_nats::connect(&*self.url))
+            .get_or_try_init(|| self.connect("messaging"))
             .await
             .cloned()
-            .map_err(|e| {
-                let url = address_for_messages(&self.url);
-                format!("cannot connect to NATS at {url}: {e}")
-            })
     }
 }
 
@@ -99,16 +179,9 @@ impl Capability for Messaging {
     }
 
     async fn configure_app(app: &AppContext<'_>) -> Result<NatsServer, LoadError> {
-        let url = app
-            .spec
-            .trigger_settings
-            .get("nats")
-            .and_then(|settings| settings.get("url"))
-            .and_then(|url| url.as_str())
-            .unwrap_or(DEFAULT_URL);
-        Ok(NatsServer {
-            url: url.into(),
-            ..NatsServer::default()
+        NatsServer::of_app(app.spec).map_err(|e| LoadError::Configure {
+            what: "the NATS server",
+            reason: e.into(),
         })
     }
 

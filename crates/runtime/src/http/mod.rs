@@ -41,17 +41,18 @@ enum Handler {
 }
 
 impl Export for HttpExport {
+    const TRIGGER: &'static str = "http";
+
     fn new(recipe: &InstanceRecipe, pre: InstancePre<StoreState>) -> Result<Self, LoadError> {
         if let Ok(pre) = wasmtime_wasi_http::p3::bindings::ServicePre::new(pre.clone()) {
             return Ok(Self(Handler::P3(p3::P3Handler::new(recipe.clone(), pre))));
         }
         match wasmtime_wasi_http::p2::bindings::ProxyPre::new(pre) {
             Ok(pre) => Ok(Self(Handler::P2(p2::P2Handler::new(recipe.clone(), pre)))),
-            Err(_) => Err(LoadError::MissingExport {
-                id: recipe.id.to_string(),
-                export: "wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3",
-                what: "an HTTP component (a wasi:http/proxy or wasi:http/service world)",
-            }),
+            Err(_) => Err(recipe.missing_export(
+                "wasi:http/incoming-handler@0.2 or wasi:http/handler@0.3",
+                "an HTTP component (a wasi:http/proxy or wasi:http/service world)",
+            )),
         }
     }
 }
@@ -90,9 +91,13 @@ impl HttpComponent {
         let recipe = &self.inner.recipe;
         let report = recipe.report("request", route);
         let response = match self.serve(request, &report).await {
-            Ok(response) => response,
+            Ok(response) => {
+                self.inner.events.record_ok();
+                response
+            }
             Err(failure) => {
                 report.failure(&failure);
+                self.inner.events.record_failure(failure.kind);
                 plain_response(failure.kind.status())
             }
         };

@@ -88,7 +88,7 @@ impl Trigger for HttpTrigger {
         let running = serve(listener, handler, host.server.clone(), shutdown);
         Ok(Started {
             summary,
-            running: Box::pin(running),
+            running: Box::pin(async move { running.await.map(|()| None) }),
         })
     }
 }

@@ -8,6 +8,8 @@ use kiln_world::redis_handler::RedisHandlerPre;
 use kiln_world::redis_handler_v3::RedisHandlerV3Pre;
 use wasmtime::component::InstancePre;
 
+use crate::trigger::guest_answered;
+
 /// A component's Redis message handler, type-checked at load.
 pub enum RedisExport {
     /// `fermyon:spin/inbound-redis`.
@@ -17,17 +19,18 @@ pub enum RedisExport {
 }
 
 impl Export for RedisExport {
+    const TRIGGER: &'static str = super::TYPE;
+
     fn new(recipe: &InstanceRecipe, pre: InstancePre<StoreState>) -> Result<Self, LoadError> {
         if let Ok(pre) = RedisHandlerV3Pre::new(pre.clone()) {
             return Ok(Self::V3(pre));
         }
         match RedisHandlerPre::new(pre) {
             Ok(pre) => Ok(Self::V2(pre)),
-            Err(_) => Err(LoadError::MissingExport {
-                id: recipe.id().to_string(),
-                export: "fermyon:spin/inbound-redis or spin:redis/inbound-redis@3.0.0",
-                what: "a Redis message handler (#[redis_component] in Spin SDKs)",
-            }),
+            Err(_) => Err(recipe.missing_export(
+                "fermyon:spin/inbound-redis or spin:redis/inbound-redis@3.0.0",
+                "a Redis message handler (#[redis_component] in Spin SDKs)",
+            )),
         }
     }
 }
@@ -40,8 +43,6 @@ pub(super) async fn handle(
     message: Vec<u8>,
     channel: &Arc<str>,
 ) -> Result<(), FailureKind> {
-    let answered =
-        |e: &dyn std::fmt::Debug| wasmtime::format_err!("the guest answered with an error: {e:?}");
     component
         .call(
             "Redis message",
@@ -53,7 +54,7 @@ pub(super) async fn handle(
                         .fermyon_spin_inbound_redis()
                         .call_handle_message(&mut *store, &message)
                         .await?
-                        .map_err(|e| answered(&e))
+                        .map_err(guest_answered)
                 }
                 RedisExport::V3(pre) => {
                     let handler = pre.instantiate_async(&mut *store).await?;
@@ -65,7 +66,7 @@ pub(super) async fn handle(
                                 .await
                         })
                         .await??
-                        .map_err(|e| answered(&e))
+                        .map_err(guest_answered)
                 }
             },
         )

@@ -134,7 +134,7 @@ impl Trigger for RedisTrigger {
             for task in tasks {
                 task.abort();
             }
-            Ok(())
+            Ok(None)
         };
         Ok(Started {
             summary,

@@ -1,0 +1,124 @@
+//! Message brokers of a test's own (NATS, Mosquitto) on free local ports, so that a test may
+//! stop and restart one without disturbing the shared servers other tests use.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A broker process on a port of its own, killed when dropped.
+pub(crate) struct Broker {
+    program: &'static str,
+    args: Vec<String>,
+    /// The port it listens on, on 127.0.0.1.
+    pub(crate) port: u16,
+    child: Option<Child>,
+    /// Its configuration files, if it has any.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Broker {
+    /// A NATS server (`nats-server`).
+    pub(crate) fn nats() -> Self {
+        let port = free_port();
+        let args = ["-a", "127.0.0.1", "-p", &port.to_string()].map(String::from);
+        Self::start("nats-server", args.to_vec(), port)
+    }
+
+    /// A Mosquitto MQTT broker (`mosquitto`) that admits anyone.
+    pub(crate) fn mosquitto() -> Self {
+        let port = free_port();
+        Self::start("mosquitto", vec!["-p".into(), port.to_string()], port)
+    }
+
+    /// A Mosquitto MQTT broker that admits only `user` with `password`.
+    pub(crate) fn mosquitto_protected(user: &str, password: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let passwords = dir.path().join("passwords");
+        let status = Command::new("mosquitto_passwd")
+            .arg("-b")
+            .arg("-c")
+            .arg(&passwords)
+            .args([user, password])
+            .status()
+            .expect("mosquitto_passwd (scripts/services.sh installs mosquitto)");
+        assert!(status.success());
+        let port = free_port();
+        let config = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n",
+                passwords.display()
+            ),
+        )
+        .unwrap();
+        let args = vec!["-c".into(), config.display().to_string()];
+        let mut broker = Self::start("mosquitto", args, port);
+        broker._dir = Some(dir);
+        broker
+    }
+
+    fn start(program: &'static str, args: Vec<String>, port: u16) -> Self {
+        let mut broker = Self {
+            program,
+            args,
+            port,
+            child: None,
+            _dir: None,
+        };
+        broker.restart();
+        broker
+    }
+
+    /// `SCHEME://127.0.0.1:PORT`.
+    pub(crate) fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills the broker (its clients see the connection drop).
+    pub(crate) fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the broker again on the same port, and waits until it listens.
+    pub(crate) fn restart(&mut self) {
+        self.stop();
+        let child = Command::new(self.program)
+            .args(&self.args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "starting {}: {e} (scripts/services.sh installs it)",
+                    self.program
+                )
+            });
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "{} did not listen on {}",
+                self.program,
+                self.port
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
