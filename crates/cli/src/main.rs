@@ -2,6 +2,7 @@
 
 mod commands;
 mod signals;
+mod telemetry;
 
 use clap::Parser;
 
@@ -37,11 +38,19 @@ fn main() {
     }
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    let telemetry = match telemetry::Telemetry::from_env() {
+        Ok(telemetry) => telemetry,
+        Err(e) => exit_with_error(&e),
+    };
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
         Err(e) => exit_with_error(&anyhow::Error::from(e).context("starting the async runtime")),
     };
-    match runtime.block_on(cli.command.run()) {
+    let outcome = runtime.block_on(cli.command.run());
+    if let Some(telemetry) = telemetry {
+        telemetry.shutdown();
+    }
+    match outcome {
         Ok(code) => std::process::exit(code),
         Err(e) => exit_with_error(&e),
     }

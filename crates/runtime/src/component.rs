@@ -20,6 +20,7 @@ use crate::loader::{Linked, Source};
 use crate::metrics::EventCounters;
 use crate::residency::Resident;
 use crate::store::StoreState;
+use crate::traces::EventTrace;
 use crate::LoadError;
 
 /// What a trigger calls in a component, made from the pre-linked component. Making it checks
@@ -118,18 +119,28 @@ impl<E: Export> Component<E> {
     ) -> Result<R, FailureKind> {
         let recipe = &self.inner.recipe;
         let deadline = recipe.limits.deadline();
+        let trace = EventTrace::event(E::TRIGGER, work, &recipe.id, label);
         let result = async {
             let _slot = recipe.acquire_slot().await?;
             let export = self.inner.loaded().await?;
             let mut store = recipe.new_store_with(wasi).map_err(|e| {
                 Failure::new(FailureKind::GuestError, e.context("creating the instance"))
             })?;
-            match tokio::time::timeout_at(deadline, run(&export, &mut store)).await {
+            if let Some(trace) = &trace {
+                store.data_mut().join_trace(trace.for_instance());
+            }
+            let outcome = tokio::time::timeout_at(deadline, run(&export, &mut store)).await;
+            store.data_mut().handled();
+            match outcome {
                 Ok(outcome) => outcome.map_err(Failure::from_guest),
                 Err(_) => Err(Failure::timed_out(recipe.limits.timeout)),
             }
         }
         .await;
+        let failure = result.as_ref().err().map(|failure| failure.kind);
+        if let Some(trace) = &trace {
+            trace.outcome(failure);
+        }
         match result {
             Ok(value) => {
                 self.inner.events.record_ok();

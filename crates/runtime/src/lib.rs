@@ -26,6 +26,7 @@ mod options;
 mod parallel;
 mod residency;
 mod store;
+pub mod traces;
 
 pub use app::{AppComponents, LoadedApp};
 pub use capabilities::outbound::{LocalHttp, LocalResponse};

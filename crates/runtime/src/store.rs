@@ -25,6 +25,7 @@ use crate::grants::{Grants, GuestStdio};
 use crate::limits::{ComponentLimits, InstanceLimiter};
 use crate::metrics::{ComponentMetrics, InstanceAlive};
 use crate::network::Outbound;
+use crate::traces::InstanceTrace;
 use crate::LoadError;
 
 /// Generates, from the list of capabilities (`field: Capability`, in dependency order), the
@@ -134,6 +135,8 @@ pub struct StoreState {
     http: WasiHttpCtx,
     capabilities: InstanceCapabilities,
     limiter: InstanceLimiter,
+    /// The instance's part of its request's trace, when traces are on.
+    trace: Option<InstanceTrace>,
     _alive: InstanceAlive,
 }
 
@@ -153,7 +156,30 @@ impl StoreState {
             http: WasiHttpCtx::new(),
             capabilities: InstanceCapabilities::new(component, component_id),
             limiter: InstanceLimiter::new(limits),
+            trace: None,
             _alive: metrics.instance_alive(),
+        }
+    }
+
+    /// Makes the instance part of `trace`: it records its phases there, and its outbound
+    /// HTTP requests carry the trace on.
+    pub(crate) fn join_trace(&mut self, trace: InstanceTrace) {
+        self.capabilities.outbound_http.trace = Some(trace.clone());
+        self.trace = Some(trace);
+    }
+
+    /// Marks the component instantiated, for the trace of the event it serves: a trigger
+    /// calls it between instantiating the component and calling its export.
+    pub fn instantiated(&mut self) {
+        if let Some(trace) = &mut self.trace {
+            trace.instantiated();
+        }
+    }
+
+    /// Marks the export's call done, for the trace of the event the instance serves.
+    pub(crate) fn handled(&mut self) {
+        if let Some(trace) = &mut self.trace {
+            trace.handled();
         }
     }
 

@@ -132,6 +132,7 @@ async fn run(command: &Component<CommandExport>, args: &[String]) -> i32 {
             },
             async |export, store| {
                 let instance = export.0.instantiate_async(&mut *store).await?;
+                store.data_mut().instantiated();
                 match instance.wasi_cli_run().call_run(&mut *store).await {
                     Ok(Ok(())) => Ok(0),
                     Ok(Err(())) => Ok(1),

@@ -179,6 +179,7 @@ async fn handle(
     component
         .call("cron run", label, async |export, store| {
             let handler = export.0.instantiate_async(&mut *store).await?;
+            store.data_mut().instantiated();
             handler
                 .call_handle_cron_event(&mut *store, Metadata { timestamp })
                 .await?

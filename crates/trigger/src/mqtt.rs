@@ -395,6 +395,7 @@ async fn handle(
     component
         .call("MQTT message", topic, async |export, store| {
             let handler = export.0.instantiate_async(&mut *store).await?;
+            store.data_mut().instantiated();
             handler
                 .call_handle_message(&mut *store, &payload, &metadata)
                 .await?

@@ -241,6 +241,7 @@ async fn handle(
     component
         .call("NATS message", subject, async |export, store| {
             let handler = export.0.instantiate_async(&mut *store).await?;
+            store.data_mut().instantiated();
             handler
                 .wasmcloud_messaging_handler()
                 .call_handle_message(&mut *store, &message)

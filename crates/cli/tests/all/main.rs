@@ -21,6 +21,7 @@ mod run;
 mod runtime_config;
 mod serve;
 mod spin;
+mod traces;
 mod up;
 mod util;
 mod wasi_keyvalue;
@@ -41,6 +42,7 @@ fn every_guest_has_a_test() {
         include_str!("up.rs"),
         include_str!("build.rs"),
         include_str!("spin.rs"),
+        include_str!("traces.rs"),
         include_str!("messaging.rs"),
         include_str!("mqtt.rs"),
         include_str!("mqtt_trigger.rs"),

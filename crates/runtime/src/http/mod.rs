@@ -24,6 +24,7 @@ use crate::instance::{InstanceRecipe, Report};
 use crate::limits::ComponentLimits;
 use crate::loader::Source;
 use crate::store::{ComponentCapabilities, StoreState};
+use crate::traces::EventTrace;
 use crate::{LoadError, Runtime};
 
 /// A response produced by a guest; its body streams from the still-running instance.
@@ -90,7 +91,8 @@ impl HttpComponent {
         let started = Instant::now();
         let recipe = &self.inner.recipe;
         let report = recipe.report("request", route);
-        let response = match self.serve(request, &report).await {
+        let trace = EventTrace::http(&request, &recipe.id, route);
+        let response = match self.serve(request, &report, trace.as_ref()).await {
             Ok(response) => {
                 self.inner.events.record_ok();
                 response
@@ -101,9 +103,11 @@ impl HttpComponent {
                 plain_response(failure.kind.status())
             }
         };
-        recipe
-            .metrics
-            .record_request(response.status().as_u16(), started.elapsed());
+        let status = response.status().as_u16();
+        recipe.metrics.record_request(status, started.elapsed());
+        if let Some(trace) = trace {
+            trace.status(status);
+        }
         response
     }
 
@@ -113,6 +117,7 @@ impl HttpComponent {
         &self,
         request: hyper::Request<B>,
         report: &Report,
+        trace: Option<&EventTrace>,
     ) -> Result<HttpResponse, Failure>
     where
         B: http_body::Body<Data = Bytes> + Send + 'static,
@@ -124,7 +129,10 @@ impl HttpComponent {
         let handler = self.inner.loaded().await?;
         let (request, body_too_large) = body::cap_request(request, recipe.limits.max_request_body)?;
         let response = match &handler.0 {
-            Handler::P2(handler) => handler.handle(request, slot, deadline, report).await,
+            Handler::P2(handler) => {
+                let trace = trace.map(EventTrace::for_instance);
+                handler.handle(request, slot, deadline, report, trace).await
+            }
             Handler::P3(handler) => handler.handle(request, slot, deadline, report).await,
         };
         if body_too_large.load(Ordering::Relaxed) {
@@ -198,7 +206,7 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(300)).await;
         let report = component.inner.recipe.report("request", &route);
         let refused = component
-            .serve(get("/ok"), &report)
+            .serve(get("/ok"), &report, None)
             .await
             .expect_err("the pool holds one instance");
         assert_eq!(refused.kind, FailureKind::Busy, "{:?}", refused.error);

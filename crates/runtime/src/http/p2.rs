@@ -12,6 +12,7 @@ use super::body::{declared_length, GuardedBody, InstanceWatch};
 use super::{HttpResponse, InstanceRecipe, Report};
 use crate::fault::{Failure, FailureKind};
 use crate::store::StoreState;
+use crate::traces::InstanceTrace;
 
 pub(super) struct P2Handler {
     recipe: InstanceRecipe,
@@ -31,11 +32,15 @@ impl P2Handler {
         slot: OwnedSemaphorePermit,
         deadline: Instant,
         report: &Report,
+        trace: Option<InstanceTrace>,
     ) -> Result<HttpResponse, Failure> {
         let guest_error = |e: wasmtime::Error| Failure::from_guest(e);
         let mut store = self.recipe.new_store().map_err(|e| {
             Failure::new(FailureKind::GuestError, e.context("creating the instance"))
         })?;
+        if let Some(trace) = trace {
+            store.data_mut().join_trace(trace);
+        }
         let (sender, receiver) = oneshot::channel();
         let request = store
             .data_mut()
@@ -54,10 +59,13 @@ impl P2Handler {
         let task = tokio::task::spawn(async move {
             let run = async {
                 let proxy = pre.instantiate_async(&mut store).await?;
-                proxy
+                store.data_mut().instantiated();
+                let handled = proxy
                     .wasi_http_incoming_handler()
                     .call_handle(&mut store, request, outparam)
-                    .await
+                    .await;
+                store.data_mut().handled();
+                handled
             };
             // At the deadline the guest is dropped where it stands: it yields at every epoch tick.
             let result = match tokio::time::timeout_at(deadline, run).await {

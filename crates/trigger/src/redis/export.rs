@@ -50,6 +50,7 @@ pub(super) async fn handle(
             async |export, store| match export {
                 RedisExport::V2(pre) => {
                     let handler = pre.instantiate_async(&mut *store).await?;
+                    store.data_mut().instantiated();
                     handler
                         .fermyon_spin_inbound_redis()
                         .call_handle_message(&mut *store, &message)
@@ -58,6 +59,7 @@ pub(super) async fn handle(
                 }
                 RedisExport::V3(pre) => {
                     let handler = pre.instantiate_async(&mut *store).await?;
+                    store.data_mut().instantiated();
                     store
                         .run_concurrent(async |accessor| {
                             handler

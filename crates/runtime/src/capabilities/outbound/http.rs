@@ -16,6 +16,7 @@ use super::local::{is_self_request, LocalHttpSlot};
 use crate::capabilities::capability::{Capability, ComponentContext};
 use crate::grants::Grants;
 use crate::network::{AllowedHost, Destination, Outbound};
+use crate::traces::{EventTrace, InstanceTrace};
 use crate::LoadError;
 
 /// Outbound HTTP: the app's slot for requests to itself, each component's outbound grant, and
@@ -54,6 +55,7 @@ impl Capability for OutboundHttp {
         OutboundHttpHooks {
             component_id: id.clone(),
             grant: grant.clone(),
+            trace: None,
         }
     }
 }
@@ -62,6 +64,8 @@ impl Capability for OutboundHttp {
 pub struct OutboundHttpHooks {
     component_id: Arc<str>,
     grant: Arc<OutboundGrant>,
+    /// The trace of the request the instance serves, which its requests carry on.
+    pub(crate) trace: Option<InstanceTrace>,
 }
 
 type SendResult = wasmtime_wasi_http::Result<(
@@ -76,8 +80,10 @@ impl WasiHttpHooks for OutboundHttpHooks {
         options: Option<RequestOptions>,
         _request_io: Box<dyn Future<Output = Result<(), Error>> + Send>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
+        let mut request = request;
+        let span = self.trace.as_ref().and_then(|t| t.outbound(&mut request));
         if is_self_request(&request) {
-            return self.send_to_self(request);
+            return self.send_to_self(request, span);
         }
         let destination = destination(&request);
         let allowed = match (&self.grant.grants.outbound, &destination) {
@@ -94,7 +100,14 @@ impl WasiHttpHooks for OutboundHttpHooks {
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
         Box::new(async move {
-            let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
+            let sent = wasmtime_wasi_http::default_send_request(request, options).await;
+            if let Some(span) = span {
+                match &sent {
+                    Ok((response, _)) => span.status(response.status().as_u16()),
+                    Err(e) => span.failed(&format!("{e:?}")),
+                }
+            }
+            let (response, io) = sent?;
             Ok((
                 response.map(BodyExt::boxed_unsync),
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
@@ -108,6 +121,7 @@ impl OutboundHttpHooks {
     fn send_to_self(
         &self,
         request: http::Request<WasiBody>,
+        span: Option<EventTrace>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         let allowed = match &self.grant.grants.outbound {
             Outbound::AllowAll => true,
@@ -131,7 +145,14 @@ impl OutboundHttpHooks {
         };
         let component_id = self.component_id.clone();
         Box::new(async move {
-            let response = local.serve(request).await.map_err(|e| {
+            let served = local.serve(request).await;
+            if let Some(span) = span {
+                match &served {
+                    Ok(response) => span.status(response.status().as_u16()),
+                    Err(e) => span.failed(&format!("{e:#}")),
+                }
+            }
+            let response = served.map_err(|e| {
                 tracing::error!(%component_id, "request to the app itself failed: {e:#}");
                 Error::InternalError(Some(format!("{e:#}")))
             })?;
