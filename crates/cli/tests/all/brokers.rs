@@ -24,6 +24,22 @@ impl Broker {
         Self::start("nats-server", args.to_vec(), port)
     }
 
+    /// A NATS server that admits only `user` with `password`.
+    pub(crate) fn nats_protected(user: &str, password: &str) -> Self {
+        let port = free_port();
+        let args = [
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "--user",
+            user,
+            "--pass",
+            password,
+        ];
+        Self::start("nats-server", args.map(String::from).to_vec(), port)
+    }
+
     /// A Mosquitto MQTT broker (`mosquitto`) that admits anyone.
     pub(crate) fn mosquitto() -> Self {
         let port = free_port();

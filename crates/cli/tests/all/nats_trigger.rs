@@ -205,3 +205,43 @@ fn a_component_without_the_handler_export_is_an_error_at_load() {
     );
     assert!(stderr.contains("\"handler\""), "{stderr}");
 }
+
+#[tokio::test]
+async fn user_and_password_open_a_protected_server() {
+    let broker = Broker::nats_protected("kiln", "secret");
+    let url = broker.url("nats");
+    let with_credentials = |password: &str| {
+        manifest(&url, "secure", None).replace(
+            &format!("url = \"{url}\"\n"),
+            &format!("url = \"{url}\"\nuser = \"kiln\"\npassword = \"{password}\"\n"),
+        )
+    };
+    let dir = app_dir(&[("spin.toml", &with_credentials("secret"))]);
+    let server = Server::start(&["up", "-f", path_str(dir.path())]);
+    let nats = async_nats::ConnectOptions::with_user_and_password("kiln".into(), "secret".into())
+        .connect(&url)
+        .await
+        .unwrap();
+    // The trigger's connection and the handler's (replying) both log in.
+    assert_eq!(
+        ask(&nats, "secure", "in").await,
+        Ok("reply: in".into()),
+        "{}",
+        server.stderr()
+    );
+
+    let wrong = app_dir(&[("spin.toml", &with_credentials("wrong"))]);
+    let output = kiln_output(&[
+        "up",
+        "-f",
+        path_str(wrong.path()),
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains(&format!("cannot connect to NATS at {url}")),
+        "{stderr}"
+    );
+}
