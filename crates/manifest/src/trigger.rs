@@ -43,8 +43,9 @@ impl TriggerSpec {
     ) -> Result<(T, Vec<String>), ManifestError> {
         let mut unknown = Vec::new();
         let value = serde_json::Value::Object(self.config.clone());
-        let config = serde_ignored::deserialize(value, |path| unknown.push(path.to_string()))
-            .map_err(|e: serde_json::Error| app.error_at(&self.keys(None), e.to_string()))?;
+        let mut ignored = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+        let fields = serde_ignored::Deserializer::new(value, &mut ignored);
+        let config = app.read_at(self.keys(None), fields)?;
         let warnings = unknown
             .into_iter()
             .map(|field| {
@@ -109,13 +110,28 @@ impl AppSpec {
         let Some(settings) = self.trigger_settings.get(trigger_type) else {
             return Ok(T::default());
         };
-        T::deserialize(serde_json::Value::Object(settings.clone())).map_err(|e| {
-            let keys = [
-                Key::from("application"),
-                Key::from("trigger"),
-                Key::from(trigger_type),
-            ];
-            self.error_at(&keys, e.to_string())
+        let keys = vec![
+            Key::from("application"),
+            Key::from("trigger"),
+            Key::from(trigger_type),
+        ];
+        self.read_at(keys, serde_json::Value::Object(settings.clone()))
+    }
+
+    /// `fields`, the table at `keys`, read as `T`; an error is placed at the field it is
+    /// about (`route = 42` at the 42), else at the table.
+    fn read_at<'de, T: Deserialize<'de>>(
+        &self,
+        mut keys: Vec<Key>,
+        fields: impl serde::Deserializer<'de, Error = serde_json::Error>,
+    ) -> Result<T, ManifestError> {
+        serde_path_to_error::deserialize(fields).map_err(|e| {
+            keys.extend(e.path().iter().filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Map { key } => Some(Key::from(key.as_str())),
+                serde_path_to_error::Segment::Seq { index } => Some(Key::Index(*index)),
+                _ => None,
+            }));
+            self.error_at(&keys, e.into_inner().to_string())
         })
     }
 }

@@ -13,7 +13,7 @@
 //! - `GET /postgres?ADDRESS` writes and reads a row of every `fermyon:spin/postgres@2.0.0` type
 //!   (and `/postgres3?ADDRESS` of the date and time types of `spin:postgres@3.0.0`, and
 //!   `/postgres4?ADDRESS` of the types `spin:postgres@4` adds) in a temporary table, one line
-//!   per result
+//!   per result; the address is a URL or libpq's `key=value` form (spaces as `%20`)
 //! - `GET /mysql?ADDRESS` writes and reads a row of every `fermyon:spin/mysql@2.0.0` type in a
 //!   temporary table, one line per result
 //!
@@ -38,7 +38,8 @@ async fn handle(request: Request) -> Response {
         ["var", name] => spin_sdk::variables::get(name).map_err(|e| format!("{e:?}")),
         ["outbound"] => outbound(request.query()).await,
         ["redis"] => redis_script(request.query()).map_err(|e| format!("{e:?}")),
-        ["postgres"] => postgres_script(request.query()).map_err(|e| format!("{e:?}")),
+        // A libpq `key=value` address comes with its spaces as `%20`.
+        ["postgres"] => postgres_script(&request.query().replace("%20", " ")).map_err(|e| format!("{e:?}")),
         ["postgres3"] => postgres3_script(request.query()).map_err(|e| format!("{e:?}")),
         ["postgres4"] => postgres4_script(request.query()).map_err(|e| format!("{e:?}")),
         ["mysql"] => mysql_script(request.query()).map_err(|e| format!("{e:?}")),

@@ -35,7 +35,7 @@ async fn python_key_value_round_trips_and_survives_a_restart() {
     let denied = server.get("/open/secret").await;
     assert_eq!(
         (denied.status, denied.body.as_str()),
-        (403, "Error_NoSuchStore")
+        (403, "Error_AccessDenied")
     );
     drop(server);
 

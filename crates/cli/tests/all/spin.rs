@@ -105,6 +105,8 @@ async fn key_value_round_trips_and_survives_a_restart() {
     assert_eq!(server.get("/kv/default").await.body, "greeting");
 }
 
+/// As Spin does, a label the component does not list is access denied, whether or not the
+/// app defines it.
 #[tokio::test]
 async fn stores_not_granted_or_not_defined_are_refused() {
     let dir = app_dir(&[("spin.toml", &manifest(""))]);
@@ -112,7 +114,7 @@ async fn stores_not_granted_or_not_defined_are_refused() {
     let denied = server.get("/other/kv/default/k").await;
     assert_eq!(denied.body, "error: Error::AccessDenied");
     let unknown = server.get("/kv/nope/k").await;
-    assert_eq!(unknown.body, "error: Error::NoSuchStore");
+    assert_eq!(unknown.body, "error: Error::AccessDenied");
     assert_eq!(
         server
             .post_sql("/other/sql/default", json!({"statement": "SELECT 1"}))
@@ -123,7 +125,7 @@ async fn stores_not_granted_or_not_defined_are_refused() {
         server
             .post_sql("/sql/nope", json!({"statement": "SELECT 1"}))
             .await,
-        "error: Error::NoSuchDatabase"
+        "error: Error::AccessDenied"
     );
 }
 
@@ -407,7 +409,7 @@ sqlite_databases = ["default"]
         .get("/p3/kv/other/a")
         .await
         .body
-        .contains("NoSuchStore"));
+        .contains("AccessDenied"));
 }
 
 /// What both Spin SDK guests' Redis scripts answer against a real server.
@@ -486,6 +488,18 @@ rows=[[DbValue::Date((2024, 2, 29)), DbValue::Time((13, 45, 30, 500000000)), DbV
         denied.body,
         "error: Error::ConnectionFailed(\"postgres://127.0.0.1:5432 is not allowed: add it to allowed_outbound_hosts\")"
     );
+    // libpq's key=value form names the same server, under the same grant.
+    let key_value = "host=127.0.0.1%20port=5432%20user=postgres%20dbname=test";
+    let v2 = server.get(&format!("/postgres?{key_value}")).await;
+    assert!(v2.body.starts_with("inserted=1\n"), "{}", v2.body);
+    let denied = server.get(&format!("/other/postgres?{key_value}")).await;
+    assert!(
+        denied
+            .body
+            .contains("postgres://127.0.0.1:5432 is not allowed"),
+        "{}",
+        denied.body
+    );
     let unreachable = server
         .get("/postgres?postgres://postgres@127.0.0.1:1/test")
         .await;
@@ -494,6 +508,25 @@ rows=[[DbValue::Date((2024, 2, 29)), DbValue::Time((13, 45, 30, 500000000)), DbV
         "{}",
         unreachable.body
     );
+}
+
+#[tokio::test]
+async fn postgres_is_granted_by_any_scheme_entry_for_its_host_and_port() {
+    let grant = r#"allowed_outbound_hosts = ["*://127.0.0.1:5432"]"#;
+    let dir = app_dir(&[("spin.toml", &manifest(grant))]);
+    let server = start(&dir, &[]);
+    for address in [
+        "postgres://postgres@127.0.0.1:5432/test",
+        "host=127.0.0.1%20user=postgres%20dbname=test",
+    ] {
+        let response = server.get(&format!("/postgres?{address}")).await;
+        assert!(
+            response.body.starts_with("inserted=1\n"),
+            "{address}: {}\n{}",
+            response.body,
+            server.stderr()
+        );
+    }
 }
 
 #[tokio::test]

@@ -23,7 +23,7 @@ route = "/exact"
 component = "exact"
 
 [[trigger.http]]
-route = "/users/:id"
+route = "/users/:user_id"
 component = "exact"
 
 [[trigger.http]]
@@ -90,12 +90,12 @@ async fn serves_a_spin_app_with_spin_headers() {
 
     let user = server.get("/users/7").await;
     assert_eq!(
-        user.echoed_header("spin-path-match-id").as_deref(),
+        user.echoed_header("spin-path-match-user-id").as_deref(),
         Some("7")
     );
     assert_eq!(
         user.echoed_header("spin-matched-route").as_deref(),
-        Some("/users/:id")
+        Some("/users/:user_id")
     );
 }
 
@@ -122,7 +122,7 @@ async fn prints_the_routes_it_serves() {
             "Available Routes:".to_string(),
             format!("  api: {url}/api (wildcard)"),
             format!("  exact: {url}/exact"),
-            format!("  exact: {url}/users/:id"),
+            format!("  exact: {url}/users/:user_id"),
         ]
     );
 }

@@ -41,7 +41,7 @@ source = "{WASI_KEYVALUE_DRAFT}"
     assert_eq!(body("/granted/delete/a").await, "deleted");
     assert_eq!(body("/granted/exists/a").await, "false");
 
-    assert_eq!(body("/granted/open/other").await, "Error::NoSuchStore");
+    assert_eq!(body("/granted/open/other").await, "Error::AccessDenied");
     assert_eq!(body("/open/default").await, "Error::AccessDenied");
     let text = server.get("/granted/set/t/abc").await;
     assert_eq!(text.status, 200);

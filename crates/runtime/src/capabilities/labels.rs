@@ -28,9 +28,9 @@ impl<T> Default for Labelled<T> {
 /// Why a label could not be opened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refused {
-    /// The app defines nothing under this label.
+    /// The component was granted the label, but the app defines nothing under it.
     Undefined,
-    /// The app defines it, but the component was not granted it.
+    /// The component was not granted the label (whether or not the app defines it).
     NotGranted,
 }
 
@@ -96,13 +96,14 @@ impl<T> Default for LabelGrant<T> {
 }
 
 impl<T: Clone> LabelGrant<T> {
-    /// The resource under `label`, if the app defines it and the component was granted it.
+    /// The resource under `label`, if the component was granted it and the app defines it. A
+    /// label the component does not list is refused as not granted whether or not the app
+    /// defines it (as Spin does: a component cannot probe which stores exist).
     pub fn open(&self, label: &str) -> Result<T, Refused> {
-        let resource = self.all.get(label).ok_or(Refused::Undefined)?;
         if !self.granted.contains(label) {
             return Err(Refused::NotGranted);
         }
-        Ok(resource.clone())
+        self.all.get(label).cloned().ok_or(Refused::Undefined)
     }
 }
 
@@ -161,6 +162,11 @@ mod tests {
         assert_eq!(grant.open("a"), Ok(1));
         assert_eq!(grant.open("b"), Err(Refused::NotGranted));
         assert_eq!(grant.open("zzz"), Err(Refused::Undefined));
+        assert_eq!(
+            grant.open("nope"),
+            Err(Refused::NotGranted),
+            "neither defined nor granted: not granted"
+        );
     }
 
     #[test]

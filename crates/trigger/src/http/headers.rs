@@ -40,7 +40,11 @@ pub(crate) fn set_spin_headers(
         &client.to_string(),
     );
     for (name, value) in &route.captures {
-        let name = format!("spin-path-match-{}", name.to_ascii_lowercase());
+        // As Spin names them: `:path_segment` is `spin-path-match-path-segment`.
+        let name = format!(
+            "spin-path-match-{}",
+            name.to_ascii_lowercase().replace('_', "-")
+        );
         if let Ok(name) = HeaderName::from_bytes(name.as_bytes()) {
             set(name, value);
         }
@@ -59,7 +63,10 @@ mod tests {
             based_route: "/foo/...",
             raw_route: &raw_route,
             path_info: "/bar".into(),
-            captures: vec![("userid".to_string(), "42".to_string())],
+            captures: vec![
+                ("userid".to_string(), "42".to_string()),
+                ("path_segment".to_string(), "x".to_string()),
+            ],
         };
         let mut headers = HeaderMap::new();
         let client: SocketAddr = "127.0.0.1:8777".parse().unwrap();
@@ -73,5 +80,6 @@ mod tests {
         assert_eq!(get("spin-component-route"), "/foo");
         assert_eq!(get("spin-client-addr"), "127.0.0.1:8777");
         assert_eq!(get("spin-path-match-userid"), "42");
+        assert_eq!(get("spin-path-match-path-segment"), "x");
     }
 }

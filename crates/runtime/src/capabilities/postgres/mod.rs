@@ -17,13 +17,13 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
+use tokio_postgres::config::Host;
 use tokio_postgres::{Client, NoTls};
 use wasmtime::component::{HasData, Linker};
 
 use super::capability::{Capability, ComponentContext};
 use super::labels::Handles;
 use super::servers::ServerAccess;
-use crate::network::address_for_messages;
 use crate::LoadError;
 use client::Failure;
 
@@ -37,16 +37,18 @@ pub struct PgPool {
 }
 
 impl PgPool {
-    /// The client for `address`, connecting on first use and after the server closed it.
-    async fn connect(&self, address: &str) -> Result<Arc<Client>, Failure> {
+    /// The client for `address`, connecting on first use and after the server closed it;
+    /// `servers` (its `postgres://host:port`s) name it in messages, without its credentials.
+    async fn connect(&self, address: &str, servers: &[String]) -> Result<Arc<Client>, Failure> {
         let mut clients = self.clients.lock().await;
         if let Some(client) = clients.get(address).filter(|c| !c.is_closed()) {
             return Ok(client.clone());
         }
+        let shown = servers.join(", ");
         let (client, connection) = tokio_postgres::connect(address, NoTls)
             .await
-            .map_err(|e| Failure::ConnectionFailed(format!("connecting to {address}: {e}")))?;
-        let address_for_log = address.to_string();
+            .map_err(|e| Failure::ConnectionFailed(format!("connecting to {shown}: {e}")))?;
+        let address_for_log = shown;
         tokio::spawn(async move {
             if let Err(e) = connection.await {
                 tracing::warn!("PostgreSQL connection to {address_for_log} ended: {e}");
@@ -56,6 +58,39 @@ impl PgPool {
         clients.insert(address.to_string(), client.clone());
         Ok(client)
     }
+}
+
+/// The `postgres://host:port` of each server a connection string names: a URL
+/// (`postgres://user@host:port/db`) or libpq's `key=value` form (`host=h port=5432 user=u`),
+/// with libpq's defaults (port 5432); an error for a string of neither form, or one that names
+/// a Unix socket or no host.
+fn servers(address: &str) -> Result<Vec<String>, String> {
+    let config: tokio_postgres::Config = address.parse().map_err(|e| {
+        format!("invalid connection string ({e}): use postgres://USER@HOST:PORT/DATABASE or host=HOST port=PORT user=USER dbname=DATABASE")
+    })?;
+    let ports = config.get_ports();
+    let mut servers = Vec::new();
+    for (i, host) in config.get_hosts().iter().enumerate() {
+        let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+        match host {
+            Host::Tcp(name) if name.contains(':') => {
+                servers.push(format!("postgres://[{name}]:{port}"))
+            }
+            Host::Tcp(name) => servers.push(format!("postgres://{name}:{port}")),
+            Host::Unix(path) => {
+                return Err(format!(
+                    "{} is a Unix socket: connect over TCP, with host=HOST",
+                    path.display()
+                ))
+            }
+        }
+    }
+    if servers.is_empty() {
+        return Err(
+            "the connection string names no host: add host=HOST (or postgres://HOST)".into(),
+        );
+    }
+    Ok(servers)
 }
 
 /// Per-instance state: who is asking, what they may reach, and the connections opened so far.
@@ -77,23 +112,25 @@ impl PgInstance {
         }
     }
 
-    /// Opens a connection to `address` if the grants allow it; its handle.
+    /// Opens a connection to `address` (a URL or libpq's `key=value` form) if the grants allow
+    /// it; its handle.
     async fn open(&mut self, address: &str) -> Result<u32, Failure> {
-        let client = self.admit(address)?.connect(address).await?;
+        let servers = servers(address).map_err(Failure::ConnectionFailed)?;
+        let client = self.admit(&servers)?.connect(address, &servers).await?;
         self.insert(client)
     }
 
-    /// Checks `address` against the grants; the pool to connect with.
-    fn admit(&self, address: &str) -> Result<PgPool, Failure> {
-        if !self.access.allows(address, &["postgres", "postgresql"]) {
+    /// Checks every server of a connection string against the grants; the pool to connect
+    /// with.
+    fn admit(&self, servers: &[String]) -> Result<PgPool, Failure> {
+        let schemes = ["postgres", "postgresql"];
+        if let Some(denied) = servers.iter().find(|s| !self.access.allows(s, &schemes)) {
             tracing::error!(
                 component_id = %self.component_id,
-                "PostgreSQL connection to {} denied: add its postgres://host:port to allowed_outbound_hosts",
-                address_for_messages(address)
+                "PostgreSQL connection to {denied} denied: add it to allowed_outbound_hosts",
             );
             return Err(Failure::ConnectionFailed(format!(
-                "{} is not allowed: add it to allowed_outbound_hosts",
-                address_for_messages(address)
+                "{denied} is not allowed: add it to allowed_outbound_hosts"
             )));
         }
         Ok(self.access.pool.clone())
@@ -228,4 +265,51 @@ pub(crate) struct HasPostgres;
 
 impl HasData for HasPostgres {
     type Data<'a> = &'a mut PgInstance;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::servers;
+
+    #[test]
+    fn servers_of_urls_and_key_value_strings() {
+        for (address, expected) in [
+            (
+                "postgres://u:secret@db.example:6543/app",
+                vec!["postgres://db.example:6543"],
+            ),
+            (
+                "postgresql://u@localhost/app",
+                vec!["postgres://localhost:5432"],
+            ),
+            (
+                "host=localhost port=5432 user=postgres dbname=app",
+                vec!["postgres://localhost:5432"],
+            ),
+            (
+                "host=10.0.0.1 user=u password=secret",
+                vec!["postgres://10.0.0.1:5432"],
+            ),
+            ("host=::1 port=7000", vec!["postgres://[::1]:7000"]),
+            (
+                "host=a,b port=1,2",
+                vec!["postgres://a:1", "postgres://b:2"],
+            ),
+        ] {
+            assert_eq!(
+                servers(address),
+                Ok(expected.iter().map(|s| s.to_string()).collect()),
+                "{address}"
+            );
+        }
+        assert!(servers("host=/var/run/postgresql")
+            .unwrap_err()
+            .contains("Unix socket"));
+        assert!(servers("user=u dbname=app")
+            .unwrap_err()
+            .contains("names no host"));
+        assert!(servers("not a connection string")
+            .unwrap_err()
+            .contains("invalid connection string"));
+    }
 }

@@ -334,8 +334,9 @@ impl<T> postgres::HostConnectionWithStore<T> for HasPostgres {
         address: String,
     ) -> Outcome<Resource<Connection>> {
         let opened = async {
-            let pool = accessor.with(|mut access| access.get().admit(&address))?;
-            let client = pool.connect(&address).await?;
+            let servers = super::servers(&address).map_err(Failure::ConnectionFailed)?;
+            let pool = accessor.with(|mut access| access.get().admit(&servers))?;
+            let client = pool.connect(&address, &servers).await?;
             accessor.with(|mut access| access.get().insert(client))
         };
         Ok(opened.await.map(Resource::new_own).map_err(Error::from))
