@@ -3,7 +3,8 @@
 # port: Redis (6379), Mosquitto (1883), NATS with JetStream (4222), PostgreSQL (5432, with
 # trust authentication for local connections and a database `test`) and MariaDB (3306, root
 # without a password, a database `test`). Uses the Debian packages' binaries, installing them
-# when they are missing.
+# when they are missing; also installs the OCI registry (docker-registry) and skopeo, which the
+# registry tests start and call themselves.
 set -euo pipefail
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -66,3 +67,10 @@ if ! listening 3306; then
     wait_for MariaDB 3306
 fi
 mariadb -h 127.0.0.1 -u root -e "CREATE DATABASE IF NOT EXISTS test" >/dev/null
+
+for tool in docker-registry skopeo; do
+    if ! command -v "$tool" >/dev/null; then
+        apt-get install -y -q "$tool" >/dev/null ||
+            { apt-get update -q >/dev/null && apt-get install -y -q "$tool" >/dev/null; }
+    fi
+done

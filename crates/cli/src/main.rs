@@ -38,6 +38,8 @@ fn main() {
     }
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    // Every TLS client of kiln (registries, the OTLP exporter) uses rustls with ring.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let telemetry = match telemetry::Telemetry::from_env() {
         Ok(telemetry) => telemetry,
         Err(e) => exit_with_error(&e),

@@ -64,8 +64,9 @@ impl Default for RuntimeOptions {
     }
 }
 
-/// `$KILN_CACHE_DIR`, else `$XDG_CACHE_HOME/kiln`, else `~/.cache/kiln`.
-fn default_cache_dir() -> Option<PathBuf> {
+/// kiln's cache directory: `$KILN_CACHE_DIR`, else `$XDG_CACHE_HOME/kiln`, else
+/// `~/.cache/kiln`.
+pub fn default_cache_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("KILN_CACHE_DIR") {
         return Some(PathBuf::from(dir));
     }

@@ -32,7 +32,7 @@ pub use app::{AppComponents, LoadedApp};
 pub use capabilities::outbound::{LocalHttp, LocalResponse};
 pub use command::CommandOutcome;
 pub use component::{Component, Export};
-pub use engine::{Runtime, RuntimeOptions, DEFAULT_MAX_LOADED_COMPONENTS};
+pub use engine::{default_cache_dir, Runtime, RuntimeOptions, DEFAULT_MAX_LOADED_COMPONENTS};
 pub use error::LoadError;
 pub use fault::{Failure, FailureKind};
 pub use grants::{DirGrant, Grants, GuestStdio};

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 use kiln_manifest::LoadedManifest;
 
-use super::up::print_warnings;
+use super::print_warnings;
 
 #[derive(Args)]
 pub(crate) struct BuildCommand {

@@ -4,6 +4,7 @@ mod build;
 mod capabilities;
 mod limits;
 mod listen;
+mod registry;
 mod run;
 mod serve;
 mod up;
@@ -21,6 +22,9 @@ pub(crate) enum Command {
     Up(up::UpCommand),
     /// Run the build command of each component of an application.
     Build(build::BuildCommand),
+    /// Push and pull applications as OCI artifacts.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 impl Command {
@@ -31,6 +35,14 @@ impl Command {
             Command::Serve(c) => c.run().await,
             Command::Up(c) => c.run().await,
             Command::Build(c) => c.run(),
+            Command::Registry(c) => c.run().await,
         }
+    }
+}
+
+/// Prints each warning (unknown fields, with their place) on stderr.
+pub(crate) fn print_warnings(warnings: &[String]) {
+    for warning in warnings {
+        eprintln!("warning: {warning}");
     }
 }

@@ -4,17 +4,19 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::Args;
-use kiln_manifest::{LoadedManifest, RuntimeConfig};
+use kiln_manifest::{AppSpec, ContentStore, LoadedManifest, RuntimeConfig};
 use kiln_runtime::{AppOptions, LoadedApp, Runtime, RuntimeOptions, DEFAULT_MAX_LOADED_COMPONENTS};
 use kiln_trigger::{AppTriggers, TriggerHost};
 use tokio_util::sync::CancellationToken;
 
 use super::limits::LimitArgs;
 use super::listen::ListenArgs;
+use super::print_warnings;
 
 #[derive(Args)]
 pub(crate) struct UpCommand {
-    /// The manifest, or a directory holding kiln.toml or spin.toml.
+    /// The manifest, a directory holding kiln.toml or spin.toml, or a registry reference
+    /// (REGISTRY/REPOSITORY:TAG or @sha256:DIGEST) to pull the app from.
     #[arg(short = 'f', long = "from", default_value = ".")]
     manifest: PathBuf,
     #[command(flatten)]
@@ -37,6 +39,8 @@ pub(crate) struct UpCommand {
     /// load again from the compile cache on their next request.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_LOADED_COMPONENTS as u32, value_parser = clap::value_parser!(u32).range(1..))]
     max_loaded_components: u32,
+    #[command(flatten)]
+    registry: super::registry::RegistryArgs,
     /// Arguments for the app's command components (`[[trigger.command]]`), after `--`.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -44,16 +48,7 @@ pub(crate) struct UpCommand {
 
 impl UpCommand {
     pub(crate) async fn run(self) -> anyhow::Result<i32> {
-        let loaded = LoadedManifest::load(&self.manifest)?;
-        print_warnings(&loaded.warnings);
-        let app = loaded.app;
-        let triggers = AppTriggers::configure(&app)?;
-        print_warnings(&triggers.warnings);
-        if self.build {
-            kiln_build::build_app(&app)?;
-        }
-        // From here on the app names its files by digest: the checkout is its content store.
-        let (app, content) = app.lock()?;
+        let (app, content, triggers) = self.app().await?;
         let runtime_config = match &self.runtime_config_file {
             Some(path) => {
                 let config = RuntimeConfig::load(path)?;
@@ -78,7 +73,7 @@ impl UpCommand {
             ..RuntimeOptions::sized_for(triggers.instances_needed(&app, &options))
         })?;
         let app = LoadedApp::configure(&runtime, app, &options).await?;
-        let components = app.load_components(&triggers.components(), &content)?;
+        let components = app.load_components(&triggers.components(), &*content)?;
         let host = TriggerHost {
             listen: self.listen.address(),
             server: self.listen.server_options(),
@@ -101,11 +96,44 @@ impl UpCommand {
     }
 }
 
-/// Prints manifest warnings on stderr.
-pub(crate) fn print_warnings(warnings: &[String]) {
-    for warning in warnings {
-        eprintln!("warning: {warning}");
+impl UpCommand {
+    /// The app, named by digest, with the store of its content, and its triggers: from a
+    /// manifest (built first with `--build`, its checkout the content store), or, when `--from`
+    /// names no file but a registry reference, pulled into the registry cache.
+    async fn app(&self) -> anyhow::Result<(AppSpec, Box<dyn ContentStore>, AppTriggers)> {
+        let from = self.manifest.to_string_lossy();
+        if !self.manifest.exists() && looks_like_reference(&from) {
+            anyhow::ensure!(
+                !self.build,
+                "--build needs a manifest: {from} is a registry reference"
+            );
+            let (pulled, blobs) = super::registry::pull(&from, &self.registry).await?;
+            eprintln!("Pulled {from}@{}", pulled.digest);
+            let triggers = AppTriggers::configure(&pulled.app)?;
+            print_warnings(&triggers.warnings);
+            return Ok((pulled.app, Box::new(blobs), triggers));
+        }
+        let loaded = LoadedManifest::load(&self.manifest)?;
+        print_warnings(&loaded.warnings);
+        let app = loaded.app;
+        let triggers = AppTriggers::configure(&app)?;
+        print_warnings(&triggers.warnings);
+        if self.build {
+            kiln_build::build_app(&app)?;
+        }
+        // From here on the app names its files by digest: the checkout is its content store.
+        let (app, content) = app.lock()?;
+        Ok((app, Box::new(content), triggers))
     }
+}
+
+/// Whether `from` reads as a registry reference (`host[:port]/repository[:tag|@digest]`)
+/// rather than a path: its first part names a host.
+fn looks_like_reference(from: &str) -> bool {
+    let Some((host, _)) = from.split_once('/') else {
+        return false;
+    };
+    (host.contains('.') || host.contains(':') || host == "localhost") && !from.starts_with('.')
 }
 
 /// `NAME=VALUE` pairs and `@FILE.json` objects, in the order given.

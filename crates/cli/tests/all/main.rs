@@ -16,6 +16,7 @@ mod nats_trigger;
 mod observability;
 mod python;
 mod redis_trigger;
+mod registry;
 mod residency;
 mod run;
 mod runtime_config;
@@ -49,6 +50,7 @@ fn every_guest_has_a_test() {
         include_str!("nats_trigger.rs"),
         include_str!("python.rs"),
         include_str!("redis_trigger.rs"),
+        include_str!("registry.rs"),
         include_str!("residency.rs"),
         include_str!("wasi_keyvalue.rs"),
     ]

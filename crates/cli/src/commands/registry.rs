@@ -1,0 +1,109 @@
+//! `kiln registry push` and `kiln registry pull`: apps as OCI artifacts in Spin's layout.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use kiln_manifest::LoadedManifest;
+use kiln_oci::{BlobStore, RegistryOptions};
+
+use super::print_warnings;
+
+/// `kiln registry ...`.
+#[derive(Subcommand)]
+pub(crate) enum RegistryCommand {
+    /// Push an application to a registry as an OCI artifact (Spin's layout).
+    Push(PushCommand),
+    /// Pull an application from a registry into the local cache.
+    Pull(PullCommand),
+}
+
+impl RegistryCommand {
+    pub(crate) async fn run(self) -> anyhow::Result<i32> {
+        match self {
+            RegistryCommand::Push(c) => c.run().await,
+            RegistryCommand::Pull(c) => c.run().await,
+        }
+    }
+}
+
+/// The registry flags every registry command has.
+#[derive(Args)]
+pub(crate) struct RegistryArgs {
+    /// Talk plain HTTP to the registry (a local one, such as 127.0.0.1:5000).
+    #[arg(long)]
+    insecure: bool,
+}
+
+impl RegistryArgs {
+    pub(crate) fn options(&self) -> RegistryOptions {
+        RegistryOptions {
+            insecure: self.insecure,
+        }
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct PushCommand {
+    /// Where to push: REGISTRY/REPOSITORY:TAG.
+    reference: String,
+    /// The manifest, or a directory holding kiln.toml or spin.toml.
+    #[arg(short = 'f', long = "from", default_value = ".")]
+    manifest: PathBuf,
+    /// Run the components' build commands first.
+    #[arg(long)]
+    build: bool,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+impl PushCommand {
+    async fn run(self) -> anyhow::Result<i32> {
+        let loaded = LoadedManifest::load(&self.manifest)?;
+        print_warnings(&loaded.warnings);
+        if self.build {
+            kiln_build::build_app(&loaded.app)?;
+        }
+        let (app, content) = loaded.app.lock()?;
+        let pushed =
+            kiln_oci::push(&app, &content, &self.reference, &self.registry.options()).await?;
+        println!(
+            "Pushed {}@{} ({} layers uploaded, {} already there)",
+            self.reference, pushed.digest, pushed.uploaded, pushed.present
+        );
+        Ok(0)
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct PullCommand {
+    /// What to pull: REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST.
+    reference: String,
+    #[command(flatten)]
+    registry: RegistryArgs,
+}
+
+impl PullCommand {
+    async fn run(self) -> anyhow::Result<i32> {
+        let pulled = pull(&self.reference, &self.registry).await?;
+        println!("Pulled {}@{}", self.reference, pulled.0.digest);
+        Ok(0)
+    }
+}
+
+/// The local cache of pulled blobs: `oci/` in kiln's cache directory.
+pub(crate) fn blob_store() -> anyhow::Result<BlobStore> {
+    let dir = kiln_runtime::default_cache_dir()
+        .ok_or_else(|| anyhow::anyhow!("no cache directory: set KILN_CACHE_DIR (or HOME)"))?;
+    Ok(BlobStore::new(dir.join("oci")))
+}
+
+/// Pulls `reference` into the cache; the app keeps its state in the current directory.
+pub(crate) async fn pull(
+    reference: &str,
+    registry: &RegistryArgs,
+) -> anyhow::Result<(kiln_oci::Pulled, BlobStore)> {
+    let blobs = blob_store()?;
+    let base_dir = std::env::current_dir()?;
+    let pulled = kiln_oci::pull(reference, &blobs, base_dir, &registry.options()).await?;
+    Ok((pulled, blobs))
+}

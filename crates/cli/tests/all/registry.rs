@@ -1,0 +1,257 @@
+//! Apps as OCI artifacts against a real registry (the Distribution registry, Debian's
+//! `docker-registry`, on a free local port): `kiln registry push` in Spin's layout, read and
+//! copied by an independent client (`skopeo`), then `kiln up --from REF` runs the copy pulled
+//! back, with its components, files and variables; a second push uploads nothing new; an
+//! unknown reference and a missing registry are clear errors.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use kiln_test_guests::{HTTP_ECHO, SPIN_SDK_V2};
+
+use crate::util::{app_dir, kiln, path_str, Server};
+
+/// A Distribution registry on a free port, storing into a directory of its own; killed when
+/// dropped.
+struct Registry {
+    /// `127.0.0.1:PORT`.
+    host: String,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("docker-registry (scripts/services.sh installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "the registry did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self {
+            host: format!("127.0.0.1:{port}"),
+            child,
+            _dir: dir,
+        }
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An app of two components: `echo` with a small and a large file, `sdk` reading a variable.
+fn app() -> tempfile::TempDir {
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "shipped"
+version = "1.2.3"
+[variables]
+greeting = {{ default = "hello from the registry" }}
+[[trigger.http]]
+route = "/echo/..."
+component = "echo"
+[[trigger.http]]
+route = "/sdk/..."
+component = "sdk"
+[component.echo]
+source = "{HTTP_ECHO}"
+files = ["static/*"]
+[component.sdk]
+source = "{SPIN_SDK_V2}"
+variables = {{ message = "{{{{ greeting }}}}" }}
+"#
+    );
+    let large = "x".repeat(4096);
+    app_dir(&[
+        ("spin.toml", &manifest),
+        ("static/small.txt", "small"),
+        ("static/large.txt", &large),
+    ])
+}
+
+/// Runs `kiln ARGS` with the test's cache; exit code, stdout and stderr.
+fn run(cache: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = kiln()
+        .env("KILN_CACHE_DIR", cache)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn an_app_pushed_in_spins_layout_runs_from_its_reference() {
+    let registry = Registry::start();
+    let dir = app();
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/kiln/shipped:v1", registry.host);
+    let push = || {
+        let app = path_str(dir.path());
+        run(
+            cache.path(),
+            &["registry", "push", &reference, "-f", app, "--insecure"],
+        )
+    };
+    let (code, stdout, stderr) = push();
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.starts_with(&format!("Pushed {reference}@sha256:")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("(4 layers uploaded, 0 already there)"),
+        "{stdout}"
+    );
+
+    // An independent client reads the artifact: Spin's media types, one layer per distinct
+    // Wasm and per large file; the small file travels inline in the locked app.
+    let inspect = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{reference}"),
+        ])
+        .output()
+        .expect("skopeo (scripts/services.sh installs it)");
+    assert!(
+        inspect.status.success(),
+        "{}",
+        String::from_utf8_lossy(&inspect.stderr)
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    let media_types: Vec<&str> = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["mediaType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        media_types,
+        [
+            "application/vnd.wasm.content.layer.v1+wasm",
+            "application/vnd.wasm.content.layer.v1+data",
+            "application/vnd.wasm.content.layer.v1+wasm",
+            "application/vnd.fermyon.spin.application.v1+config",
+        ]
+    );
+    assert_eq!(
+        manifest["config"]["mediaType"],
+        "application/vnd.oci.image.config.v1+json"
+    );
+    assert_eq!(
+        manifest["annotations"]["org.opencontainers.image.version"],
+        "1.2.3"
+    );
+
+    // Pushing again uploads nothing: every layer is there.
+    let (_, again, _) = push();
+    assert!(
+        again.contains("(0 layers uploaded, 4 already there)"),
+        "{again}"
+    );
+
+    // skopeo copies it to another repository; kiln runs the copy.
+    let copied = format!("{}/elsewhere/copied:v1", registry.host);
+    let copy = Command::new("skopeo")
+        .args(["copy", "--src-tls-verify=false", "--dest-tls-verify=false"])
+        .args([
+            format!("docker://{reference}"),
+            format!("docker://{copied}"),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        copy.status.success(),
+        "{}",
+        String::from_utf8_lossy(&copy.stderr)
+    );
+
+    let state = tempfile::tempdir().unwrap();
+    let mut command = kiln();
+    command
+        .env("KILN_CACHE_DIR", cache.path())
+        .current_dir(state.path());
+    let server = Server::start_with(command, &["up", "--from", &copied, "--insecure"]);
+    assert!(
+        server.stderr_shows(&format!("Pulled {copied}@sha256:")),
+        "{}",
+        server.stderr()
+    );
+    for (file, contents) in [
+        ("/static/small.txt", "small".to_string()),
+        ("/static/large.txt", "x".repeat(4096)),
+    ] {
+        let echoed = server
+            .request("GET", "/echo/x", &[("x-echo-file", file)], "")
+            .await;
+        assert!(
+            echoed.body.contains(&format!("file: {contents}")),
+            "{file}: {}\n{}",
+            echoed.body,
+            server.stderr()
+        );
+    }
+    let variable = server.get("/sdk/var/message").await;
+    assert_eq!(
+        variable.body,
+        "hello from the registry",
+        "{}",
+        server.stderr()
+    );
+}
+
+#[test]
+fn an_unknown_reference_and_a_missing_registry_are_clear_errors() {
+    let registry = Registry::start();
+    let cache = tempfile::tempdir().unwrap();
+    let unknown = format!("{}/kiln/nothing:v9", registry.host);
+    let (code, _, stderr) = run(cache.path(), &["registry", "pull", &unknown, "--insecure"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(&format!("cannot pull {unknown}")),
+        "{stderr}"
+    );
+
+    let (code, _, stderr) = run(
+        cache.path(),
+        &["up", "--from", "127.0.0.1:1/kiln/app:v1", "--insecure"],
+    );
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("cannot pull 127.0.0.1:1/kiln/app:v1"),
+        "{stderr}"
+    );
+}

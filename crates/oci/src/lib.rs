@@ -1,0 +1,12 @@
+//! Apps as OCI artifacts, in Spin's layout, so that kiln, Spin and SpinKube run each other's:
+//! [`registry::push`] a locked app with its content, [`registry::pull`] it into a
+//! content-addressed [`BlobStore`] that `kiln up` runs it from. [`LockedApp`] is Spin's locked
+//! app JSON, the artifact's description of the app.
+
+mod blobs;
+mod locked;
+pub mod registry;
+
+pub use blobs::{BlobError, BlobStore};
+pub use locked::{Inline, LockedApp, LockedError};
+pub use registry::{pull, push, Pulled, Pushed, RegistryOptions};

@@ -1,0 +1,315 @@
+//! Pushing an app to a registry and pulling it back, in Spin's artifact layout
+//! (`docs/oci.md`): one layer per distinct component Wasm
+//! (`application/vnd.wasm.content.layer.v1+wasm`), one per file larger than
+//! [`INLINE_MAX`] (`application/vnd.wasm.content.layer.v1+data`; smaller ones are inlined in
+//! the locked app), the locked app as a layer (`application/vnd.fermyon.spin.application.v1+config`),
+//! and an OCI image config (`wasm`/`wasip1`) that names the locked app's digest. The registry
+//! protocol is `oci-client`'s.
+
+use std::collections::{BTreeMap, HashSet};
+
+use anyhow::Context as _;
+use base64::Engine as _;
+use kiln_manifest::{digest_of, AppSpec, ContentStore};
+use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+use oci_client::manifest::OciImageManifest;
+use oci_client::secrets::RegistryAuth;
+use oci_client::{Client, Reference};
+
+use crate::blobs::BlobStore;
+use crate::locked::LockedApp;
+
+/// The locked app's layer (and, in older artifacts, the config's) media type.
+pub const LOCKED_APP_MEDIA_TYPE: &str = "application/vnd.fermyon.spin.application.v1+config";
+/// A component's Wasm.
+pub const WASM_MEDIA_TYPE: &str = "application/vnd.wasm.content.layer.v1+wasm";
+/// A component's Wasm as `wkg` pushes it.
+const WKG_WASM_MEDIA_TYPE: &str = "application/wasm";
+/// A static file.
+pub const DATA_MEDIA_TYPE: &str = "application/vnd.wasm.content.layer.v1+data";
+/// Static files as one archive (Spin's alternative layout; not read by kiln yet).
+const ARCHIVE_MEDIA_TYPE: &str = "application/vnd.wasm.content.bundle.v1.tar+gzip";
+/// Content up to this size travels inside the locked app, not as a layer (as Spin does).
+pub const INLINE_MAX: usize = 128;
+
+/// How to reach a registry.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryOptions {
+    /// Plain HTTP instead of HTTPS (a local registry).
+    pub insecure: bool,
+}
+
+impl RegistryOptions {
+    fn client(&self) -> Client {
+        // rustls needs its cryptography chosen once per process; ring is the one kiln uses.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        Client::new(ClientConfig {
+            protocol: if self.insecure {
+                ClientProtocol::Http
+            } else {
+                ClientProtocol::Https
+            },
+            ..ClientConfig::default()
+        })
+    }
+}
+
+/// A reference parsed, with an error that says what a reference looks like.
+pub fn parse_reference(reference: &str) -> anyhow::Result<Reference> {
+    reference.parse().map_err(|e| {
+        anyhow::anyhow!("\"{reference}\" is not a registry reference ({e}): write REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST")
+    })
+}
+
+/// The credentials for `reference`'s registry in the Docker config (`$DOCKER_CONFIG/config.json`
+/// or `~/.docker/config.json`, as `docker login`, oras and Spin write them); anonymous when it
+/// has none.
+fn auth_for(reference: &Reference) -> RegistryAuth {
+    let path = match std::env::var_os("DOCKER_CONFIG") {
+        Some(dir) => std::path::PathBuf::from(dir).join("config.json"),
+        None => match std::env::var_os("HOME") {
+            Some(home) => std::path::PathBuf::from(home).join(".docker/config.json"),
+            None => return RegistryAuth::Anonymous,
+        },
+    };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return RegistryAuth::Anonymous;
+    };
+    let config: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let registry = reference.resolve_registry();
+    let entry = config.get("auths").and_then(|auths| {
+        auths
+            .get(registry)
+            .or_else(|| auths.get(format!("https://{registry}")))
+    });
+    let basic = entry
+        .and_then(|e| e.get("auth"))
+        .and_then(|a| a.as_str())
+        .and_then(|a| base64::engine::general_purpose::STANDARD.decode(a).ok())
+        .and_then(|raw| String::from_utf8(raw).ok())
+        .and_then(|pair| {
+            pair.split_once(':')
+                .map(|(u, p)| (u.to_string(), p.to_string()))
+        });
+    match basic {
+        Some((user, password)) => RegistryAuth::Basic(user, password),
+        None => RegistryAuth::Anonymous,
+    }
+}
+
+/// What a push did.
+#[derive(Debug)]
+pub struct Pushed {
+    /// The manifest's digest.
+    pub digest: String,
+    /// Layers uploaded.
+    pub uploaded: usize,
+    /// Layers the registry already had.
+    pub present: usize,
+}
+
+/// Pushes the locked `app`, its content read from `content`, to `reference`.
+pub async fn push(
+    app: &AppSpec,
+    content: &dyn ContentStore,
+    reference: &str,
+    options: &RegistryOptions,
+) -> anyhow::Result<Pushed> {
+    let image = parse_reference(reference)?;
+    let mut locked = LockedApp::from_app(app)?;
+    let read = |digest: &str| -> anyhow::Result<Vec<u8>> {
+        let path = content.local_path(digest)?;
+        std::fs::read(&path).with_context(|| format!("reading {}", path.display()))
+    };
+    let mut layers = Vec::new();
+    let mut seen = HashSet::new();
+    for component in &mut locked.components {
+        if let Some(digest) = component.source.content.digest.clone() {
+            if seen.insert(digest.clone()) {
+                layers.push(ImageLayer::new(
+                    read(&digest)?,
+                    WASM_MEDIA_TYPE.into(),
+                    None,
+                ));
+            }
+        }
+        for file in &mut component.files {
+            let Some(digest) = file.content.digest.clone() else {
+                continue;
+            };
+            let bytes = read(&digest)?;
+            if bytes.len() <= INLINE_MAX {
+                file.content.inline =
+                    Some(base64::engine::general_purpose::STANDARD.encode(&bytes));
+            } else if seen.insert(digest) {
+                layers.push(ImageLayer::new(bytes, DATA_MEDIA_TYPE.into(), None));
+            }
+        }
+    }
+    let locked_json = serde_json::to_vec(&locked)?;
+    let locked_digest = digest_of(&locked_json);
+    layers.push(ImageLayer::new(
+        locked_json,
+        LOCKED_APP_MEDIA_TYPE.into(),
+        None,
+    ));
+    let config = image_config(&locked_digest)?;
+    let manifest = OciImageManifest::build(&layers, &config, Some(annotations(app)));
+
+    let client = options.client();
+    let auth = auth_for(&image);
+    client
+        .auth(&image, &auth, oci_client::RegistryOperation::Push)
+        .await
+        .with_context(|| format!("cannot push to {image}: the registry could not be reached, or refused the credentials (docker login REGISTRY stores them; --insecure for a plain-HTTP registry)"))?;
+    let (mut uploaded, mut present) = (0, 0);
+    for (layer, descriptor) in layers.iter().zip(&manifest.layers) {
+        if client
+            .blob_exists(&image, &descriptor.digest)
+            .await
+            .unwrap_or(false)
+        {
+            present += 1;
+            continue;
+        }
+        client
+            .push_blob(&image, layer.data.clone(), &descriptor.digest)
+            .await
+            .with_context(|| format!("uploading layer {} to {image}", descriptor.digest))?;
+        uploaded += 1;
+    }
+    client
+        .push_blob(&image, config.data.clone(), &manifest.config.digest)
+        .await
+        .with_context(|| format!("uploading the image config to {image}"))?;
+    client
+        .push_manifest(&image, &manifest.into())
+        .await
+        .with_context(|| format!("pushing the manifest of {image}"))?;
+    let digest = client
+        .fetch_manifest_digest(&image, &auth)
+        .await
+        .with_context(|| format!("reading back the digest of {image}"))?;
+    Ok(Pushed {
+        digest,
+        uploaded,
+        present,
+    })
+}
+
+/// The OCI image config Spin writes: `wasm` on `wasip1`, labelled with the locked app's digest
+/// (so different apps never share an image id).
+fn image_config(locked_digest: &str) -> anyhow::Result<Config> {
+    let labels = [(
+        "com.fermyon.spin.lockedAppDigest".to_string(),
+        locked_digest.to_string(),
+    )];
+    let file = oci_client::config::ConfigFile {
+        architecture: oci_client::config::Architecture::Wasm,
+        os: oci_client::config::Os::Other("wasip1".into()),
+        config: Some(oci_client::config::Config {
+            labels: Some(labels.into_iter().collect()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    Ok(Config::oci_v1_from_config_file(file, None)?)
+}
+
+/// The manifest's annotations: the app's name, version, description and the time of the push.
+fn annotations(app: &AppSpec) -> BTreeMap<String, String> {
+    let mut annotations = BTreeMap::new();
+    annotations.insert("org.opencontainers.image.title".into(), app.name.clone());
+    if !app.version.is_empty() {
+        annotations.insert(
+            "org.opencontainers.image.version".into(),
+            app.version.clone(),
+        );
+    }
+    if !app.description.is_empty() {
+        annotations.insert(
+            "org.opencontainers.image.description".into(),
+            app.description.clone(),
+        );
+    }
+    annotations.insert(
+        "org.opencontainers.image.created".into(),
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    annotations
+}
+
+/// An app pulled from a registry, its content in a [`BlobStore`].
+#[derive(Debug)]
+pub struct Pulled {
+    /// The app, every source and file named by digest.
+    pub app: AppSpec,
+    /// The manifest's digest: what the reference resolved to.
+    pub digest: String,
+}
+
+/// Pulls `reference` into `blobs` (layers already there are not fetched again); the app keeps
+/// its state under `base_dir`.
+pub async fn pull(
+    reference: &str,
+    blobs: &BlobStore,
+    base_dir: std::path::PathBuf,
+    options: &RegistryOptions,
+) -> anyhow::Result<Pulled> {
+    let image = parse_reference(reference)?;
+    let client = options.client();
+    let auth = auth_for(&image);
+    let (manifest, digest) = client
+        .pull_image_manifest(&image, &auth)
+        .await
+        .with_context(|| format!("cannot pull {image}: is the reference right, and the registry up (--insecure for a plain-HTTP one)?"))?;
+    // Older Spin artifacts carry the locked app as the config; newer ones as a layer.
+    let locked_descriptor = if manifest.config.media_type == LOCKED_APP_MEDIA_TYPE {
+        manifest.config.clone()
+    } else {
+        manifest
+            .layers
+            .iter()
+            .find(|l| l.media_type == LOCKED_APP_MEDIA_TYPE)
+            .cloned()
+            .with_context(|| format!("{image} is not a Spin or kiln app (a container image?): its manifest has no {LOCKED_APP_MEDIA_TYPE} layer"))?
+    };
+    for layer in &manifest.layers {
+        if layer.media_type == ARCHIVE_MEDIA_TYPE {
+            anyhow::bail!("{image} carries its files as an archive layer ({ARCHIVE_MEDIA_TYPE}), which kiln does not read yet: push it without SPIN_OCI_ARCHIVE_LAYERS");
+        }
+        let wanted = matches!(
+            layer.media_type.as_str(),
+            WASM_MEDIA_TYPE | WKG_WASM_MEDIA_TYPE | DATA_MEDIA_TYPE
+        );
+        if !wanted || blobs.has(&layer.digest) {
+            continue;
+        }
+        let mut bytes = Vec::new();
+        client
+            .pull_blob(&image, layer, &mut bytes)
+            .await
+            .with_context(|| format!("fetching layer {} of {image}", layer.digest))?;
+        blobs.write(&layer.digest, &bytes)?;
+    }
+    let mut locked_json = Vec::new();
+    client
+        .pull_blob(&image, &locked_descriptor, &mut locked_json)
+        .await
+        .with_context(|| format!("fetching the locked app of {image}"))?;
+    if digest_of(&locked_json) != locked_descriptor.digest {
+        anyhow::bail!(
+            "the locked app of {image} does not match its digest {}: pull again",
+            locked_descriptor.digest
+        );
+    }
+    let locked: LockedApp = serde_json::from_slice(&locked_json)
+        .with_context(|| format!("{image}: the locked app is not Spin's locked app JSON"))?;
+    let (app, inline) = locked
+        .into_app(&format!("{image}"), base_dir)
+        .with_context(|| format!("{image} cannot run under kiln"))?;
+    for (digest, bytes) in inline {
+        blobs.write(&digest, &bytes)?;
+    }
+    Ok(Pulled { app, digest })
+}
