@@ -3,8 +3,8 @@
 # port: Redis (6379), Mosquitto (1883), NATS with JetStream (4222), PostgreSQL (5432, with
 # trust authentication for local connections and a database `test`) and MariaDB (3306, root
 # without a password, a database `test`). Uses the Debian packages' binaries, installing them
-# when they are missing; also installs the OCI registry (docker-registry) and skopeo, which the
-# registry tests start and call themselves.
+# when they are missing; also installs the OCI registry (docker-registry), skopeo and htpasswd,
+# which the registry tests start and call themselves.
 set -euo pipefail
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -68,9 +68,11 @@ if ! listening 3306; then
 fi
 mariadb -h 127.0.0.1 -u root -e "CREATE DATABASE IF NOT EXISTS test" >/dev/null
 
-for tool in docker-registry skopeo; do
-    if ! command -v "$tool" >/dev/null; then
-        apt-get install -y -q "$tool" >/dev/null ||
-            { apt-get update -q >/dev/null && apt-get install -y -q "$tool" >/dev/null; }
+# Tools the registry tests run: the registry, skopeo, and htpasswd for a registry with accounts.
+for tool in docker-registry:docker-registry skopeo:skopeo htpasswd:apache2-utils; do
+    command="${tool%%:*}" package="${tool#*:}"
+    if ! command -v "$command" >/dev/null; then
+        apt-get install -y -q "$package" >/dev/null ||
+            { apt-get update -q >/dev/null && apt-get install -y -q "$package" >/dev/null; }
     fi
 done

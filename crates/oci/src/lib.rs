@@ -4,9 +4,13 @@
 //! app JSON, the artifact's description of the app.
 
 mod blobs;
+mod client;
+mod credentials;
 mod locked;
 pub mod registry;
 
 pub use blobs::{BlobError, BlobStore};
+pub use client::RegistryOptions;
+pub use credentials::{login, logout};
 pub use locked::{Inline, LockedApp, LockedError};
-pub use registry::{pull, push, Pulled, Pushed, RegistryOptions};
+pub use registry::{pull, push, Pulled, Pushed};

@@ -11,12 +11,13 @@ use std::collections::{BTreeMap, HashSet};
 use anyhow::Context as _;
 use base64::Engine as _;
 use kiln_manifest::{digest_of, AppSpec, ContentStore};
-use oci_client::client::{ClientConfig, ClientProtocol, Config, ImageLayer};
+use oci_client::client::{Config, ImageLayer};
 use oci_client::manifest::OciImageManifest;
-use oci_client::secrets::RegistryAuth;
-use oci_client::{Client, Reference};
+use oci_client::Reference;
 
 use crate::blobs::BlobStore;
+use crate::client::RegistryOptions;
+use crate::credentials::auth_for;
 use crate::locked::LockedApp;
 
 /// The locked app's layer (and, in older artifacts, the config's) media type.
@@ -32,25 +33,23 @@ const ARCHIVE_MEDIA_TYPE: &str = "application/vnd.wasm.content.bundle.v1.tar+gzi
 /// Content up to this size travels inside the locked app, not as a layer (as Spin does).
 pub const INLINE_MAX: usize = 128;
 
-/// How to reach a registry.
-#[derive(Debug, Clone, Default)]
-pub struct RegistryOptions {
-    /// Plain HTTP instead of HTTPS (a local registry).
-    pub insecure: bool,
-}
-
-impl RegistryOptions {
-    fn client(&self) -> Client {
-        // rustls needs its cryptography chosen once per process; ring is the one kiln uses.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        Client::new(ClientConfig {
-            protocol: if self.insecure {
-                ClientProtocol::Http
-            } else {
-                ClientProtocol::Https
-            },
-            ..ClientConfig::default()
-        })
+/// `error` from talking to `image`'s registry, said as what to do when the registry wants
+/// credentials it did not get.
+fn explain(error: oci_client::errors::OciDistributionError, image: &Reference) -> anyhow::Error {
+    use oci_client::errors::OciDistributionError as E;
+    let refused = match &error {
+        E::UnauthorizedError { .. } | E::AuthenticationFailure(_) => true,
+        E::ServerError { code, .. } => *code == 401 || *code == 403,
+        E::RegistryError { envelope, .. } => envelope.to_string().contains("UNAUTHORIZED"),
+        _ => false,
+    };
+    if refused {
+        let registry = image.resolve_registry();
+        anyhow::Error::from(error).context(format!(
+            "{registry} refused access to {image}: log in with kiln registry login {registry} (or docker login)"
+        ))
+    } else {
+        error.into()
     }
 }
 
@@ -59,42 +58,6 @@ pub fn parse_reference(reference: &str) -> anyhow::Result<Reference> {
     reference.parse().map_err(|e| {
         anyhow::anyhow!("\"{reference}\" is not a registry reference ({e}): write REGISTRY/REPOSITORY:TAG or REGISTRY/REPOSITORY@sha256:DIGEST")
     })
-}
-
-/// The credentials for `reference`'s registry in the Docker config (`$DOCKER_CONFIG/config.json`
-/// or `~/.docker/config.json`, as `docker login`, oras and Spin write them); anonymous when it
-/// has none.
-fn auth_for(reference: &Reference) -> RegistryAuth {
-    let path = match std::env::var_os("DOCKER_CONFIG") {
-        Some(dir) => std::path::PathBuf::from(dir).join("config.json"),
-        None => match std::env::var_os("HOME") {
-            Some(home) => std::path::PathBuf::from(home).join(".docker/config.json"),
-            None => return RegistryAuth::Anonymous,
-        },
-    };
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return RegistryAuth::Anonymous;
-    };
-    let config: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    let registry = reference.resolve_registry();
-    let entry = config.get("auths").and_then(|auths| {
-        auths
-            .get(registry)
-            .or_else(|| auths.get(format!("https://{registry}")))
-    });
-    let basic = entry
-        .and_then(|e| e.get("auth"))
-        .and_then(|a| a.as_str())
-        .and_then(|a| base64::engine::general_purpose::STANDARD.decode(a).ok())
-        .and_then(|raw| String::from_utf8(raw).ok())
-        .and_then(|pair| {
-            pair.split_once(':')
-                .map(|(u, p)| (u.to_string(), p.to_string()))
-        });
-    match basic {
-        Some((user, password)) => RegistryAuth::Basic(user, password),
-        None => RegistryAuth::Anonymous,
-    }
 }
 
 /// What a push did.
@@ -175,7 +138,13 @@ pub async fn push(
         client
             .push_blob(&image, layer.data.clone(), &descriptor.digest)
             .await
-            .with_context(|| format!("uploading layer {} to {image}", descriptor.digest))?;
+            .map_err(|e| explain(e, &image))
+            .with_context(|| {
+                format!(
+                    "cannot push to {image}: uploading layer {}",
+                    descriptor.digest
+                )
+            })?;
         uploaded += 1;
     }
     client
@@ -262,6 +231,7 @@ pub async fn pull(
     let (manifest, digest) = client
         .pull_image_manifest(&image, &auth)
         .await
+        .map_err(|e| explain(e, &image))
         .with_context(|| format!("cannot pull {image}: is the reference right, and the registry up (--insecure for a plain-HTTP one)?"))?;
     // Older Spin artifacts carry the locked app as the config; newer ones as a layer.
     let locked_descriptor = if manifest.config.media_type == LOCKED_APP_MEDIA_TYPE {

@@ -15,6 +15,10 @@ pub(crate) enum RegistryCommand {
     Push(PushCommand),
     /// Pull an application from a registry into the local cache.
     Pull(PullCommand),
+    /// Check and store credentials for a registry (in the Docker config, as docker login does).
+    Login(LoginCommand),
+    /// Forget the credentials stored for a registry.
+    Logout(LogoutCommand),
 }
 
 impl RegistryCommand {
@@ -22,6 +26,8 @@ impl RegistryCommand {
         match self {
             RegistryCommand::Push(c) => c.run().await,
             RegistryCommand::Pull(c) => c.run().await,
+            RegistryCommand::Login(c) => c.run().await,
+            RegistryCommand::Logout(c) => c.run(),
         }
     }
 }
@@ -86,6 +92,62 @@ impl PullCommand {
     async fn run(self) -> anyhow::Result<i32> {
         let pulled = pull(&self.reference, &self.registry).await?;
         println!("Pulled {}@{}", self.reference, pulled.0.digest);
+        Ok(0)
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct LoginCommand {
+    /// The registry: HOST[:PORT].
+    registry: String,
+    /// The user name.
+    #[arg(short, long)]
+    username: String,
+    /// Read the password from stdin (else from KILN_REGISTRY_PASSWORD).
+    #[arg(long)]
+    password_stdin: bool,
+    #[command(flatten)]
+    registry_args: RegistryArgs,
+}
+
+impl LoginCommand {
+    async fn run(self) -> anyhow::Result<i32> {
+        let password = if self.password_stdin {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_string()
+        } else {
+            std::env::var("KILN_REGISTRY_PASSWORD").map_err(|_| {
+                anyhow::anyhow!(
+                    "no password: pipe it in with --password-stdin, or set KILN_REGISTRY_PASSWORD"
+                )
+            })?
+        };
+        kiln_oci::login(
+            &self.registry,
+            &self.username,
+            &password,
+            &self.registry_args.options(),
+        )
+        .await?;
+        println!("Logged in to {} as {}", self.registry, self.username);
+        Ok(0)
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct LogoutCommand {
+    /// The registry: HOST[:PORT].
+    registry: String,
+}
+
+impl LogoutCommand {
+    fn run(self) -> anyhow::Result<i32> {
+        if kiln_oci::logout(&self.registry)? {
+            println!("Logged out of {}", self.registry);
+        } else {
+            println!("No credentials were stored for {}", self.registry);
+        }
         Ok(0)
     }
 }

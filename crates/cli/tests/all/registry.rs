@@ -1,8 +1,10 @@
 //! Apps as OCI artifacts against a real registry (the Distribution registry, Debian's
 //! `docker-registry`, on a free local port): `kiln registry push` in Spin's layout, read and
 //! copied by an independent client (`skopeo`), then `kiln up --from REF` runs the copy pulled
-//! back, with its components, files and variables; a second push uploads nothing new; an
-//! unknown reference and a missing registry are clear errors.
+//! back, with its components, files and variables; a second push uploads nothing new; a digest
+//! reference pulls exactly that artifact; `kiln registry login` and `logout` manage the
+//! credentials of a registry with accounts; an unknown reference and a missing registry are
+//! clear errors.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -19,10 +21,35 @@ struct Registry {
     host: String,
     child: Child,
     _dir: tempfile::TempDir,
+    _accounts: Option<tempfile::TempDir>,
 }
 
 impl Registry {
+    /// A registry anyone may push to.
     fn start() -> Self {
+        Self::start_with("")
+    }
+
+    /// A registry only `user` with `password` may use (htpasswd accounts).
+    fn with_account(user: &str, password: &str) -> Self {
+        let accounts = tempfile::tempdir().unwrap();
+        let htpasswd = Command::new("htpasswd")
+            .args(["-Bbn", user, password])
+            .output()
+            .expect("htpasswd (scripts/services.sh installs apache2-utils)");
+        let path = accounts.path().join("htpasswd");
+        std::fs::write(&path, htpasswd.stdout).unwrap();
+        let auth = format!(
+            "auth:\n  htpasswd:\n    realm: kiln-test\n    path: {}\n",
+            path.display()
+        );
+        let mut registry = Self::start_with(&auth);
+        registry._accounts = Some(accounts);
+        registry
+    }
+
+    /// A registry with `extra_config` (YAML) added to its configuration.
+    fn start_with(extra_config: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -33,7 +60,7 @@ impl Registry {
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n",
+                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n{extra_config}",
                 dir.path().join("data").display()
             ),
         )
@@ -54,6 +81,7 @@ impl Registry {
             host: format!("127.0.0.1:{port}"),
             child,
             _dir: dir,
+            _accounts: None,
         }
     }
 }
@@ -98,7 +126,16 @@ variables = {{ message = "{{{{ greeting }}}}" }}
 
 /// Runs `kiln ARGS` with the test's cache; exit code, stdout and stderr.
 fn run(cache: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let output = kiln()
+    run_with(kiln(), cache, args)
+}
+
+/// Like [`run`], with `command` prepared (environment).
+fn run_with(
+    mut command: Command,
+    cache: &std::path::Path,
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let output = command
         .env("KILN_CACHE_DIR", cache)
         .args(args)
         .stdin(Stdio::null())
@@ -254,4 +291,89 @@ fn an_unknown_reference_and_a_missing_registry_are_clear_errors() {
         stderr.contains("cannot pull 127.0.0.1:1/kiln/app:v1"),
         "{stderr}"
     );
+}
+
+#[test]
+fn credentials_from_login_open_a_registry_with_accounts_and_logout_forgets_them() {
+    let registry = Registry::with_account("kiln", "secret");
+    let dir = app();
+    let (cache, docker) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let kiln_as = |password: Option<&str>| {
+        let mut command = kiln();
+        command.env("DOCKER_CONFIG", docker.path());
+        if let Some(password) = password {
+            command.env("KILN_REGISTRY_PASSWORD", password);
+        }
+        command
+    };
+    let reference = format!("{}/kiln/private:v1", registry.host);
+    let app = path_str(dir.path());
+    let push = ["registry", "push", &reference, "-f", app, "--insecure"];
+
+    let (code, _, stderr) = run_with(kiln_as(None), cache.path(), &push);
+    assert_eq!(code, Some(1), "no credentials yet");
+    assert!(
+        stderr.contains(&format!("cannot push to {reference}")),
+        "{stderr}"
+    );
+    let hint = format!("log in with kiln registry login {}", registry.host);
+    assert!(stderr.contains(&hint), "{stderr}");
+
+    let login = [
+        "registry",
+        "login",
+        &registry.host,
+        "-u",
+        "kiln",
+        "--insecure",
+    ];
+    let (code, _, stderr) = run_with(kiln_as(Some("wrong")), cache.path(), &login);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("refused user \"kiln\""), "{stderr}");
+    let (code, stdout, stderr) = run_with(kiln_as(Some("secret")), cache.path(), &login);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        stdout.trim(),
+        format!("Logged in to {} as kiln", registry.host)
+    );
+    let config = std::fs::read_to_string(docker.path().join("config.json")).unwrap();
+    assert!(config.contains(&registry.host), "{config}");
+
+    let (code, _, stderr) = run_with(kiln_as(None), cache.path(), &push);
+    assert_eq!(code, Some(0), "{stderr}");
+    let pull = ["registry", "pull", &reference, "--insecure"];
+    let (code, stdout, stderr) = run_with(kiln_as(None), cache.path(), &pull);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.starts_with(&format!("Pulled {reference}@sha256:")),
+        "{stdout}"
+    );
+
+    let logout = ["registry", "logout", &registry.host];
+    let (_, stdout, _) = run_with(kiln_as(None), cache.path(), &logout);
+    assert_eq!(stdout.trim(), format!("Logged out of {}", registry.host));
+    let (code, _, stderr) = run_with(kiln_as(None), cache.path(), &pull);
+    assert_eq!(code, Some(1), "forgotten credentials: {stderr}");
+    assert!(stderr.contains(&hint), "{stderr}");
+}
+
+#[test]
+fn a_digest_reference_pulls_exactly_that_artifact() {
+    let registry = Registry::start();
+    let dir = app();
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/kiln/pinned:v1", registry.host);
+    let app = path_str(dir.path());
+    let push = ["registry", "push", &reference, "-f", app, "--insecure"];
+    let (_, stdout, stderr) = run(cache.path(), &push);
+    let digest = stdout
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("{stdout}\n{stderr}"))
+        .to_string();
+    let pinned = format!("{}/kiln/pinned@{digest}", registry.host);
+    let (code, stdout, stderr) = run(cache.path(), &["registry", "pull", &pinned, "--insecure"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim(), format!("Pulled {pinned}@{digest}"));
 }
