@@ -2,7 +2,8 @@
 //! `docker-registry`, on a free local port): `kiln registry push` in Spin's layout, read and
 //! copied by an independent client (`skopeo`), then `kiln up --from REF` runs the copy pulled
 //! back, with its components, files and variables; a second push uploads nothing new; a digest
-//! reference pulls exactly that artifact; `kiln registry login` and `logout` manage the
+//! reference pulls exactly that artifact; an app another tool (oras) laid out in Spin's layout
+//! runs, and a container image is refused; `kiln registry login` and `logout` manage the
 //! credentials of a registry with accounts; an unknown reference and a missing registry are
 //! clear errors.
 
@@ -10,7 +11,7 @@ use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kiln_test_guests::{HTTP_ECHO, SPIN_SDK_V2};
+use kiln_test_guests::{HTTP_ECHO, HTTP_HELLO, SPIN_SDK_V2};
 
 use crate::util::{app_dir, kiln, path_str, Server};
 
@@ -376,4 +377,55 @@ fn a_digest_reference_pulls_exactly_that_artifact() {
     let (code, stdout, stderr) = run(cache.path(), &["registry", "pull", &pinned, "--insecure"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout.trim(), format!("Pulled {pinned}@{digest}"));
+}
+
+/// Pushes with oras (`tests/oras/push.py`, run by the venv scripts/python-venv.sh makes).
+fn oras_push(registry: &Registry, target: &str, args: &[&str]) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let python = root.join("target/python-venv/bin/python");
+    let script = root.join("crates/cli/tests/oras/push.py");
+    let output = Command::new(python)
+        .arg(script)
+        .args([registry.host.as_str(), target])
+        .args(args)
+        .output()
+        .expect("the python venv (scripts/python-venv.sh)");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[tokio::test]
+async fn an_app_another_tool_laid_out_runs_and_a_container_image_is_refused() {
+    let registry = Registry::start();
+    oras_push(&registry, "other/app:v1", &["spin", HTTP_HELLO]);
+    oras_push(&registry, "other/image:v1", &["image"]);
+    let cache = tempfile::tempdir().unwrap();
+
+    let reference = format!("{}/other/app:v1", registry.host);
+    let state = tempfile::tempdir().unwrap();
+    let mut command = kiln();
+    command
+        .env("KILN_CACHE_DIR", cache.path())
+        .current_dir(state.path());
+    let server = Server::start_with(command, &["up", "--from", &reference, "--insecure"]);
+    let hello = server.get("/anything").await;
+    assert_eq!(
+        (hello.status, hello.body.as_str()),
+        (200, "Hello, kiln!\n"),
+        "{}",
+        server.stderr()
+    );
+
+    let image = format!("{}/other/image:v1", registry.host);
+    let (code, _, stderr) = run(cache.path(), &["registry", "pull", &image, "--insecure"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains(&format!(
+            "{image} is not a Spin or kiln app (a container image?)"
+        )),
+        "{stderr}"
+    );
 }
