@@ -15,37 +15,12 @@ import subprocess
 import sys
 import time
 
+from apps import generate
+
 kiln, wasm, work = sys.argv[1:4]
 counts = [int(n) for n in sys.argv[4:]]
 PORT = 8330
 STEADY_SECONDS = 10
-
-
-def leb128(n):
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def custom_section(name, payload):
-    body = leb128(len(name)) + name + payload
-    return b"\x00" + leb128(len(body)) + body
-
-
-def generate(n, app_dir):
-    original = open(wasm, "rb").read()
-    os.makedirs(app_dir)
-    lines = ['spin_manifest_version = 2', '[application]', f'name = "density-{n}"']
-    for i in range(n):
-        with open(os.path.join(app_dir, f"app{i}.wasm"), "wb") as f:
-            f.write(original + custom_section(b"kiln-bench-app", str(i).encode()))
-        lines += ['[[trigger.http]]', f'route = "/app{i}"', f'component = "app{i}"',
-                  f'[component.app{i}]', f'source = "app{i}.wasm"']
-    with open(os.path.join(app_dir, "spin.toml"), "w") as f:
-        f.write("\n".join(lines) + "\n")
 
 
 def rss_mib(pid):
@@ -113,7 +88,7 @@ print(f"{'apps':>6} | {'start cold':>10} | {'start warm':>10} | {'RSS start':>9}
 for n in counts:
     app_dir = os.path.join(work, f"density-{n}")
     cache = os.path.join(work, f"density-cache-{n}")
-    generate(n, app_dir)
+    generate(wasm, n, app_dir, f"density-{n}")
     proc, cold = start(app_dir, cache)  # compiles every component into the cache
     stop(proc)
     proc, warm = start(app_dir, cache)

@@ -1,0 +1,87 @@
+"""Apps through a registry: for an app of N components (bench/apps.py), the time of
+`kiln registry push` to an empty repository and again (nothing to upload), of
+`kiln registry pull` into an empty cache, and of `kiln up --from REF` to its first response,
+cold (nothing cached: pull and compile) and warm (layers and compiled code cached). Runs a
+Distribution registry (Debian's docker-registry) on a local port.
+Usage: oci.py KILN WASM WORK_DIR N [N ...]."""
+
+import http.client
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from apps import generate
+
+kiln, wasm, work = sys.argv[1:4]
+counts = [int(n) for n in sys.argv[4:]]
+REGISTRY_PORT = 8340
+PORT = 8341
+
+
+def registry():
+    data = os.path.join(work, "registry")
+    config = os.path.join(work, "registry.yml")
+    with open(config, "w") as f:
+        f.write(f"version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {data}\n"
+                f"http:\n  addr: 127.0.0.1:{REGISTRY_PORT}\nlog:\n  level: error\n")
+    proc = subprocess.Popen(["docker-registry", "serve", config],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1)
+    return proc
+
+
+def timed(args, cache):
+    env = dict(os.environ, KILN_CACHE_DIR=cache)
+    begin = time.perf_counter()
+    subprocess.run([kiln, *args], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - begin
+
+
+def up_from(reference, cache):
+    """Seconds from `kiln up --from` to its first answer."""
+    env = dict(os.environ, KILN_CACHE_DIR=cache)
+    begin = time.perf_counter()
+    proc = subprocess.Popen([kiln, "up", "--from", reference, "--insecure",
+                             "--listen", f"127.0.0.1:{PORT}"], cwd=work, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        if proc.poll() is not None:
+            sys.exit(f"kiln up --from {reference} exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
+            conn.request("GET", "/app0")
+            conn.getresponse().read()
+            elapsed = time.perf_counter() - begin
+            proc.terminate()
+            proc.wait()
+            return elapsed
+        except OSError:
+            time.sleep(0.005)
+
+
+server = registry()
+try:
+    print(f"{'components':>10} | {'push':>8} | {'push again':>10} | {'pull':>8} | "
+          f"{'up --from cold':>14} | {'up --from warm':>14}")
+    for n in counts:
+        app_dir = os.path.join(work, f"oci-{n}")
+        generate(wasm, n, app_dir, f"oci-{n}")
+        reference = f"127.0.0.1:{REGISTRY_PORT}/bench/oci-{n}:v1"
+        push_cache = os.path.join(work, f"push-cache-{n}")
+        push = ["registry", "push", reference, "-f", app_dir, "--insecure"]
+        first = timed(push, push_cache)
+        again = timed(push, push_cache)
+        pull_cache = os.path.join(work, f"pull-cache-{n}")
+        pull = timed(["registry", "pull", reference, "--insecure"], pull_cache)
+        up_cache = os.path.join(work, f"up-cache-{n}")
+        cold = up_from(reference, up_cache)
+        warm = up_from(reference, up_cache)
+        print(f"{n:>10} | {first:>6.2f} s | {again:>8.2f} s | {pull:>6.2f} s | "
+              f"{cold:>12.2f} s | {warm:>12.2f} s")
+        for path in (app_dir, push_cache, pull_cache, up_cache):
+            shutil.rmtree(path, ignore_errors=True)
+finally:
+    server.terminate()
