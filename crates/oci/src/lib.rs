@@ -8,9 +8,11 @@ mod client;
 mod credentials;
 mod locked;
 pub mod registry;
+mod transfer;
 
 pub use blobs::{BlobError, BlobStore};
 pub use client::RegistryOptions;
 pub use credentials::{login, logout};
 pub use locked::{Inline, LockedApp, LockedError};
 pub use registry::{pull, push, Pulled, Pushed};
+pub use transfer::Transfer;

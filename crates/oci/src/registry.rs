@@ -19,6 +19,7 @@ use crate::blobs::BlobStore;
 use crate::client::RegistryOptions;
 use crate::credentials::auth_for;
 use crate::locked::LockedApp;
+use crate::transfer::{download, Transfer};
 
 /// The locked app's layer (and, in older artifacts, the config's) media type.
 pub const LOCKED_APP_MEDIA_TYPE: &str = "application/vnd.fermyon.spin.application.v1+config";
@@ -71,12 +72,14 @@ pub struct Pushed {
     pub present: usize,
 }
 
-/// Pushes the locked `app`, its content read from `content`, to `reference`.
+/// Pushes the locked `app`, its content read from `content`, to `reference`, telling
+/// `transfer` how each layer moves.
 pub async fn push(
     app: &AppSpec,
     content: &dyn ContentStore,
     reference: &str,
     options: &RegistryOptions,
+    transfer: &dyn Transfer,
 ) -> anyhow::Result<Pushed> {
     let image = parse_reference(reference)?;
     let mut locked = LockedApp::from_app(app)?;
@@ -127,12 +130,15 @@ pub async fn push(
         .with_context(|| format!("cannot push to {image}: the registry could not be reached, or refused the credentials (docker login REGISTRY stores them; --insecure for a plain-HTTP registry)"))?;
     let (mut uploaded, mut present) = (0, 0);
     for (layer, descriptor) in layers.iter().zip(&manifest.layers) {
+        let size = layer.data.len() as u64;
+        transfer.start(&descriptor.digest, size);
         if client
             .blob_exists(&image, &descriptor.digest)
             .await
             .unwrap_or(false)
         {
             present += 1;
+            transfer.finish(&descriptor.digest);
             continue;
         }
         client
@@ -146,6 +152,8 @@ pub async fn push(
                 )
             })?;
         uploaded += 1;
+        transfer.advance(&descriptor.digest, size);
+        transfer.finish(&descriptor.digest);
     }
     client
         .push_blob(&image, config.data.clone(), &manifest.config.digest)
@@ -217,13 +225,15 @@ pub struct Pulled {
     pub digest: String,
 }
 
-/// Pulls `reference` into `blobs` (layers already there are not fetched again); the app keeps
-/// its state under `base_dir`.
+/// Pulls `reference` into `blobs` (layers already there are not fetched again, a dropped
+/// download is tried again), telling `transfer` how each layer moves; the app keeps its state
+/// under `base_dir`.
 pub async fn pull(
     reference: &str,
     blobs: &BlobStore,
     base_dir: std::path::PathBuf,
     options: &RegistryOptions,
+    transfer: &dyn Transfer,
 ) -> anyhow::Result<Pulled> {
     let image = parse_reference(reference)?;
     let client = options.client();
@@ -255,16 +265,10 @@ pub async fn pull(
         if !wanted || blobs.has(&layer.digest) {
             continue;
         }
-        let mut bytes = Vec::new();
-        client
-            .pull_blob(&image, layer, &mut bytes)
-            .await
-            .with_context(|| format!("fetching layer {} of {image}", layer.digest))?;
+        let bytes = download(&client, &image, layer, transfer).await?;
         blobs.write(&layer.digest, &bytes)?;
     }
-    let mut locked_json = Vec::new();
-    client
-        .pull_blob(&image, &locked_descriptor, &mut locked_json)
+    let locked_json = download(&client, &image, &locked_descriptor, &())
         .await
         .with_context(|| format!("fetching the locked app of {image}"))?;
     if digest_of(&locked_json) != locked_descriptor.digest {

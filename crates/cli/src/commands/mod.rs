@@ -4,6 +4,7 @@ mod build;
 mod capabilities;
 mod limits;
 mod listen;
+mod progress;
 mod registry;
 mod run;
 mod serve;

@@ -7,6 +7,7 @@ use kiln_manifest::LoadedManifest;
 use kiln_oci::{BlobStore, RegistryOptions};
 
 use super::print_warnings;
+use super::progress::Bars;
 
 /// `kiln registry ...`.
 #[derive(Subcommand)]
@@ -70,8 +71,14 @@ impl PushCommand {
             kiln_build::build_app(&loaded.app)?;
         }
         let (app, content) = loaded.app.lock()?;
-        let pushed =
-            kiln_oci::push(&app, &content, &self.reference, &self.registry.options()).await?;
+        let pushed = kiln_oci::push(
+            &app,
+            &content,
+            &self.reference,
+            &self.registry.options(),
+            &Bars::new(),
+        )
+        .await?;
         println!(
             "Pushed {}@{} ({} layers uploaded, {} already there)",
             self.reference, pushed.digest, pushed.uploaded, pushed.present
@@ -166,6 +173,7 @@ pub(crate) async fn pull(
 ) -> anyhow::Result<(kiln_oci::Pulled, BlobStore)> {
     let blobs = blob_store()?;
     let base_dir = std::env::current_dir()?;
-    let pulled = kiln_oci::pull(reference, &blobs, base_dir, &registry.options()).await?;
+    let options = registry.options();
+    let pulled = kiln_oci::pull(reference, &blobs, base_dir, &options, &Bars::new()).await?;
     Ok((pulled, blobs))
 }

@@ -3,7 +3,8 @@
 //! copied by an independent client (`skopeo`), then `kiln up --from REF` runs the copy pulled
 //! back, with its components, files and variables; a second push uploads nothing new; a digest
 //! reference pulls exactly that artifact; an app another tool (oras) laid out in Spin's layout
-//! runs, and a container image is refused; `kiln registry login` and `logout` manage the
+//! runs, and a container image is refused; a layer corrupted in the registry is refused by its
+//! digest and never cached; `kiln registry login` and `logout` manage the
 //! credentials of a registry with accounts; an unknown reference and a missing registry are
 //! clear errors.
 
@@ -428,4 +429,50 @@ async fn an_app_another_tool_laid_out_runs_and_a_container_image_is_refused() {
         )),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_corrupted_layer_is_refused_by_digest_and_never_cached() {
+    let registry = Registry::start();
+    let dir = app();
+    let cache = tempfile::tempdir().unwrap();
+    let reference = format!("{}/kiln/corrupt:v1", registry.host);
+    let app = path_str(dir.path());
+    let push = ["registry", "push", &reference, "-f", app, "--insecure"];
+    let (code, _, stderr) = run(cache.path(), &push);
+    assert_eq!(code, Some(0), "{stderr}");
+    // The registry's copy of the large file goes bad on its disk.
+    let large = "x".repeat(4096);
+    let blobs = registry
+        ._dir
+        .path()
+        .join("data/docker/registry/v2/blobs/sha256");
+    let hex = sha256_hex(large.as_bytes());
+    let stored = blobs.join(&hex[..2]).join(&hex).join("data");
+    std::fs::write(&stored, "y".repeat(4096)).unwrap();
+
+    let pull_cache = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = run(
+        pull_cache.path(),
+        &["registry", "pull", &reference, "--insecure"],
+    );
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("sha256:{hex}")),
+        "the error names the layer: {stderr}"
+    );
+    assert!(
+        stderr.contains("trying again"),
+        "a bad download is tried again: {stderr}"
+    );
+    let cached = pull_cache.path().join("oci/sha256").join(&hex);
+    assert!(
+        !cached.exists(),
+        "the cache never holds a blob that does not match its digest"
+    );
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    let digest = kiln_manifest::digest_of(bytes);
+    digest.trim_start_matches("sha256:").to_string()
 }
