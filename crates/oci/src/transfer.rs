@@ -56,10 +56,12 @@ pub(crate) async fn download(
                 tokio::time::sleep(wait).await;
                 attempt += 1;
             }
-            Err(e) => return Err(anyhow::Error::from(e).context(format!(
+            Err(e) => {
+                return Err(anyhow::Error::from(e).context(format!(
                 "fetching layer {} of {image} failed {ATTEMPTS} times: is the registry reachable?",
                 layer.digest
-            ))),
+            )))
+            }
         }
     }
 }

@@ -128,12 +128,14 @@ impl UpCommand {
 }
 
 /// Whether `from` reads as a registry reference (`host[:port]/repository[:tag|@digest]`)
-/// rather than a path: its first part names a host.
+/// rather than a path: its first part names a host, and it names no manifest file.
 fn looks_like_reference(from: &str) -> bool {
     let Some((host, _)) = from.split_once('/') else {
         return false;
     };
-    (host.contains('.') || host.contains(':') || host == "localhost") && !from.starts_with('.')
+    (host.contains('.') || host.contains(':') || host == "localhost")
+        && !from.starts_with('.')
+        && !from.ends_with(".toml")
 }
 
 /// `NAME=VALUE` pairs and `@FILE.json` objects, in the order given.
@@ -164,5 +166,30 @@ fn read_at_file(spec: &str) -> anyhow::Result<String> {
         Some(path) => std::fs::read_to_string(path)
             .with_context(|| format!("--sqlite @{path}: cannot read the file")),
         None => Ok(spec.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_reference;
+
+    #[test]
+    fn references_and_paths_are_told_apart() {
+        for reference in [
+            "ghcr.io/me/app:v1",
+            "127.0.0.1:5000/kiln/app:v1",
+            "localhost/app@sha256:0123",
+        ] {
+            assert!(looks_like_reference(reference), "{reference}");
+        }
+        for path in [
+            "apps/hello",
+            "./ghcr.io/app",
+            "../x.y/app",
+            "my.app/spin.toml",
+            "spin.toml",
+        ] {
+            assert!(!looks_like_reference(path), "{path}");
+        }
     }
 }
