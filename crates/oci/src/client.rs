@@ -3,11 +3,17 @@
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::Client;
 
-/// How to reach a registry.
+use crate::signing::{SignKey, VerifyKey};
+
+/// How to reach a registry, and what to sign or require signed.
 #[derive(Debug, Clone, Default)]
 pub struct RegistryOptions {
     /// Plain HTTP instead of HTTPS (a local registry).
     pub insecure: bool,
+    /// A push signs the manifest with this key.
+    pub sign: Option<SignKey>,
+    /// A pull refuses an artifact this key did not sign, before it fetches any layer.
+    pub verify: Option<VerifyKey>,
 }
 
 impl RegistryOptions {

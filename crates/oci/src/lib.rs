@@ -8,6 +8,7 @@ mod client;
 mod credentials;
 mod locked;
 pub mod registry;
+mod signing;
 mod transfer;
 
 pub use blobs::{BlobError, BlobStore};
@@ -15,4 +16,5 @@ pub use client::RegistryOptions;
 pub use credentials::{login, logout};
 pub use locked::{Inline, LockedApp, LockedError};
 pub use registry::{pull, push, Pulled, Pushed};
+pub use signing::{SignKey, VerifyKey};
 pub use transfer::Transfer;

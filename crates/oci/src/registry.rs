@@ -19,6 +19,7 @@ use crate::blobs::BlobStore;
 use crate::client::RegistryOptions;
 use crate::credentials::auth_for;
 use crate::locked::LockedApp;
+use crate::signing;
 use crate::transfer::{download, Transfer};
 
 /// The locked app's layer (and, in older artifacts, the config's) media type.
@@ -167,6 +168,9 @@ pub async fn push(
         .fetch_manifest_digest(&image, &auth)
         .await
         .with_context(|| format!("reading back the digest of {image}"))?;
+    if let Some(key) = &options.sign {
+        signing::sign(&client, &auth, &image, &digest, key).await?;
+    }
     Ok(Pushed {
         digest,
         uploaded,
@@ -243,6 +247,9 @@ pub async fn pull(
         .await
         .map_err(|e| explain(e, &image))
         .with_context(|| format!("cannot pull {image}: is the reference right, and the registry up (--insecure for a plain-HTTP one)?"))?;
+    if let Some(key) = &options.verify {
+        signing::verify(&client, &auth, &image, &digest, key).await?;
+    }
     // Older Spin artifacts carry the locked app as the config; newer ones as a layer.
     let locked_descriptor = if manifest.config.media_type == LOCKED_APP_MEDIA_TYPE {
         manifest.config.clone()

@@ -45,6 +45,7 @@ impl RegistryArgs {
     pub(crate) fn options(&self) -> RegistryOptions {
         RegistryOptions {
             insecure: self.insecure,
+            ..RegistryOptions::default()
         }
     }
 }
@@ -59,6 +60,10 @@ pub(crate) struct PushCommand {
     /// Run the components' build commands first.
     #[arg(long)]
     build: bool,
+    /// Sign the pushed manifest with this key (an ECDSA P-256 private key in PEM), in cosign's
+    /// format.
+    #[arg(long, value_name = "PRIVATE_KEY.pem")]
+    sign: Option<PathBuf>,
     #[command(flatten)]
     registry: RegistryArgs,
 }
@@ -70,17 +75,20 @@ impl PushCommand {
         if self.build {
             kiln_build::build_app(&loaded.app)?;
         }
+        let mut options = self.registry.options();
+        if let Some(key) = &self.sign {
+            options.sign = Some(kiln_oci::SignKey::read(key)?);
+        }
         let (app, content) = loaded.app.lock()?;
-        let pushed = kiln_oci::push(
-            &app,
-            &content,
-            &self.reference,
-            &self.registry.options(),
-            &Bars::new(),
-        )
-        .await?;
+        let pushed =
+            kiln_oci::push(&app, &content, &self.reference, &options, &Bars::new()).await?;
+        let signed = if options.sign.is_some() {
+            ", signed"
+        } else {
+            ""
+        };
         println!(
-            "Pushed {}@{} ({} layers uploaded, {} already there)",
+            "Pushed {}@{} ({} layers uploaded, {} already there{signed})",
             self.reference, pushed.digest, pushed.uploaded, pushed.present
         );
         Ok(0)
@@ -93,11 +101,13 @@ pub(crate) struct PullCommand {
     reference: String,
     #[command(flatten)]
     registry: RegistryArgs,
+    #[command(flatten)]
+    verify: VerifyArgs,
 }
 
 impl PullCommand {
     async fn run(self) -> anyhow::Result<i32> {
-        let pulled = pull(&self.reference, &self.registry).await?;
+        let pulled = pull(&self.reference, &self.registry, &self.verify).await?;
         println!("Pulled {}@{}", self.reference, pulled.0.digest);
         Ok(0)
     }
@@ -159,6 +169,22 @@ impl LogoutCommand {
     }
 }
 
+/// The signature a pulled app must carry.
+#[derive(Args)]
+pub(crate) struct VerifyArgs {
+    /// Refuse an artifact not signed by this key (an ECDSA P-256 public key in PEM, as
+    /// cosign.pub), before anything of it is fetched or compiled.
+    #[arg(long, value_name = "PUBLIC_KEY.pem")]
+    verify: Option<PathBuf>,
+}
+
+impl VerifyArgs {
+    /// Whether a key was given.
+    pub(crate) fn given(&self) -> bool {
+        self.verify.is_some()
+    }
+}
+
 /// The local cache of pulled blobs: `oci/` in kiln's cache directory.
 pub(crate) fn blob_store() -> anyhow::Result<BlobStore> {
     let dir = kiln_runtime::default_cache_dir()
@@ -166,14 +192,19 @@ pub(crate) fn blob_store() -> anyhow::Result<BlobStore> {
     Ok(BlobStore::new(dir.join("oci")))
 }
 
-/// Pulls `reference` into the cache; the app keeps its state in the current directory.
+/// Pulls `reference` into the cache, checking its signature if `verify` names a key; the app
+/// keeps its state in the current directory.
 pub(crate) async fn pull(
     reference: &str,
     registry: &RegistryArgs,
+    verify: &VerifyArgs,
 ) -> anyhow::Result<(kiln_oci::Pulled, BlobStore)> {
     let blobs = blob_store()?;
     let base_dir = std::env::current_dir()?;
-    let options = registry.options();
+    let mut options = registry.options();
+    if let Some(key) = &verify.verify {
+        options.verify = Some(kiln_oci::VerifyKey::read(key)?);
+    }
     let pulled = kiln_oci::pull(reference, &blobs, base_dir, &options, &Bars::new()).await?;
     Ok((pulled, blobs))
 }

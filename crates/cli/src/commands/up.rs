@@ -41,6 +41,8 @@ pub(crate) struct UpCommand {
     max_loaded_components: u32,
     #[command(flatten)]
     registry: super::registry::RegistryArgs,
+    #[command(flatten)]
+    verify: super::registry::VerifyArgs,
     /// Arguments for the app's command components (`[[trigger.command]]`), after `--`.
     #[arg(last = true, value_name = "ARGS")]
     args: Vec<String>,
@@ -107,12 +109,17 @@ impl UpCommand {
                 !self.build,
                 "--build needs a manifest: {from} is a registry reference"
             );
-            let (pulled, blobs) = super::registry::pull(&from, &self.registry).await?;
+            let (pulled, blobs) =
+                super::registry::pull(&from, &self.registry, &self.verify).await?;
             eprintln!("Pulled {from}@{}", pulled.digest);
             let triggers = AppTriggers::configure(&pulled.app)?;
             print_warnings(&triggers.warnings);
             return Ok((pulled.app, Box::new(blobs), triggers));
         }
+        anyhow::ensure!(
+            !self.verify.given(),
+            "--verify checks apps pulled from a registry: {from} is a manifest"
+        );
         let loaded = LoadedManifest::load(&self.manifest)?;
         print_warnings(&loaded.warnings);
         let app = loaded.app;

@@ -4,7 +4,8 @@
 //! back, with its components, files and variables; a second push uploads nothing new; a digest
 //! reference pulls exactly that artifact; an app another tool (oras) laid out in Spin's layout
 //! runs, and a container image is refused; a layer corrupted in the registry is refused by its
-//! digest and never cached; `kiln registry login` and `logout` manage the
+//! digest and never cached; a signed app (cosign's format, checked by openssl too) runs only
+//! under its key; `kiln registry login` and `logout` manage the
 //! credentials of a registry with accounts; an unknown reference and a missing registry are
 //! clear errors.
 
@@ -475,4 +476,196 @@ fn a_corrupted_layer_is_refused_by_digest_and_never_cached() {
 fn sha256_hex(bytes: &[u8]) -> String {
     let digest = kiln_manifest::digest_of(bytes);
     digest.trim_start_matches("sha256:").to_string()
+}
+
+/// An ECDSA P-256 key pair made by openssl in `dir`: (private key, public key).
+fn key_pair(dir: &std::path::Path, name: &str) -> (String, String) {
+    let private = dir.join(format!("{name}.pem"));
+    let public = dir.join(format!("{name}.pub"));
+    let openssl = |args: &[&str]| {
+        let status = Command::new("openssl")
+            .args(args)
+            .status()
+            .expect("openssl");
+        assert!(status.success());
+    };
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "EC",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-out",
+        path_str(&private),
+    ]);
+    openssl(&[
+        "pkey",
+        "-in",
+        path_str(&private),
+        "-pubout",
+        "-out",
+        path_str(&public),
+    ]);
+    (path_str(&private).into(), path_str(&public).into())
+}
+
+#[tokio::test]
+async fn a_signed_app_runs_only_under_its_key_and_openssl_checks_the_signature() {
+    let registry = Registry::start();
+    let dir = app();
+    let keys = tempfile::tempdir().unwrap();
+    let (private, public) = key_pair(keys.path(), "kiln");
+    let (_, other_public) = key_pair(keys.path(), "other");
+    let cache = tempfile::tempdir().unwrap();
+    let app = path_str(dir.path());
+    let signed = format!("{}/kiln/signed:v1", registry.host);
+    let push = [
+        "registry",
+        "push",
+        &signed,
+        "-f",
+        app,
+        "--insecure",
+        "--sign",
+        &private,
+    ];
+    let (code, stdout, stderr) = run(cache.path(), &push);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains(", signed)"), "{stdout}");
+    let unsigned = format!("{}/kiln/unsigned:v1", registry.host);
+    run(
+        cache.path(),
+        &["registry", "push", &unsigned, "-f", app, "--insecure"],
+    );
+
+    let pull = |reference: &str, key: &str| {
+        let cache = tempfile::tempdir().unwrap();
+        let args = ["registry", "pull", reference, "--insecure", "--verify", key];
+        let (code, _, stderr) = run(cache.path(), &args);
+        (code, stderr)
+    };
+    assert_eq!(pull(&signed, &public).0, Some(0));
+    let (code, stderr) = pull(&signed, &other_public);
+    assert_eq!(code, Some(1));
+    assert!(
+        stderr.contains("is not signed by the given key"),
+        "{stderr}"
+    );
+    let (code, stderr) = pull(&unsigned, &public);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("is not signed (no "), "{stderr}");
+
+    let state = tempfile::tempdir().unwrap();
+    let mut command = kiln();
+    command
+        .env("KILN_CACHE_DIR", cache.path())
+        .current_dir(state.path());
+    let args = ["up", "--from", &signed, "--insecure", "--verify", &public];
+    let server = Server::start_with(command, &args);
+    assert_eq!(
+        server.get("/sdk/var/message").await.body,
+        "hello from the registry"
+    );
+
+    // openssl, knowing nothing of kiln, checks the signature cosign's way: over the payload.
+    let digest = stdout
+        .split('@')
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap();
+    let sig_tag = format!(
+        "{}/kiln/signed:{}.sig",
+        registry.host,
+        digest.replacen(':', "-", 1)
+    );
+    let raw = Command::new("skopeo")
+        .args([
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{sig_tag}"),
+        ])
+        .output()
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&raw.stdout).unwrap();
+    let layer = &manifest["layers"][0];
+    assert_eq!(
+        layer["mediaType"],
+        "application/vnd.dev.cosign.simplesigning.v1+json"
+    );
+    let signature = layer["annotations"]["dev.cosignproject.cosign/signature"]
+        .as_str()
+        .unwrap();
+    let copy = keys.path().join("sig");
+    let status = Command::new("skopeo")
+        .args([
+            "copy",
+            "--src-tls-verify=false",
+            &format!("docker://{sig_tag}"),
+        ])
+        .arg(format!("dir:{}", copy.display()))
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let payload = copy.join(
+        layer["digest"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("sha256:"),
+    );
+    let text = std::fs::read_to_string(&payload).unwrap();
+    assert!(
+        text.contains(&format!("\"docker-manifest-digest\":\"{digest}\"")),
+        "{text}"
+    );
+    let der = keys.path().join("sig.der");
+    let decoded = Command::new("base64")
+        .arg("-d")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(signature.as_bytes())?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    std::fs::write(&der, decoded.stdout).unwrap();
+    let verified = Command::new("openssl")
+        .args([
+            "dgst",
+            "-sha256",
+            "-verify",
+            &public,
+            "-signature",
+            path_str(&der),
+        ])
+        .arg(&payload)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&verified.stdout).trim(),
+        "Verified OK"
+    );
+
+    // The tag tampered with: other content pushed over it, unsigned. The signature was of the
+    // old manifest only.
+    std::fs::write(dir.path().join("static/large.txt"), "tampered".repeat(100)).unwrap();
+    run(
+        cache.path(),
+        &["registry", "push", &signed, "-f", app, "--insecure"],
+    );
+    let (code, stderr) = pull(&signed, &public);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("is not signed (no "), "{stderr}");
 }
