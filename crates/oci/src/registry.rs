@@ -32,6 +32,12 @@ const WKG_WASM_MEDIA_TYPE: &str = "application/wasm";
 pub const DATA_MEDIA_TYPE: &str = "application/vnd.wasm.content.layer.v1+data";
 /// Static files as one archive (Spin's alternative layout; not read by kiln yet).
 const ARCHIVE_MEDIA_TYPE: &str = "application/vnd.wasm.content.bundle.v1.tar+gzip";
+/// kiln's own layer: a component compiled for kiln's engine (Spin and others ignore it).
+pub const PRECOMPILED_MEDIA_TYPE: &str = "application/vnd.kiln.component.precompiled.v1";
+/// The annotation of a precompiled layer naming the Wasm it was compiled from.
+const SOURCE_ANNOTATION: &str = "dev.kiln.source.digest";
+/// The annotation of a precompiled layer naming the engine that compiled it.
+const ENGINE_ANNOTATION: &str = "dev.kiln.engine";
 /// Content up to this size travels inside the locked app, not as a layer (as Spin does).
 pub const INLINE_MAX: usize = 128;
 
@@ -62,6 +68,17 @@ pub fn parse_reference(reference: &str) -> anyhow::Result<Reference> {
     })
 }
 
+/// A component compiled for one engine, shipped beside its Wasm.
+#[derive(Debug, Clone)]
+pub struct Precompiled {
+    /// The digest of the Wasm it was compiled from.
+    pub source: String,
+    /// The tag of the engine that compiled it.
+    pub engine: String,
+    /// The compiled code.
+    pub bytes: Vec<u8>,
+}
+
 /// What a push did.
 #[derive(Debug)]
 pub struct Pushed {
@@ -80,6 +97,7 @@ pub async fn push(
     content: &dyn ContentStore,
     reference: &str,
     options: &RegistryOptions,
+    precompiled: &[Precompiled],
     transfer: &dyn Transfer,
 ) -> anyhow::Result<Pushed> {
     let image = parse_reference(reference)?;
@@ -112,6 +130,17 @@ pub async fn push(
                 layers.push(ImageLayer::new(bytes, DATA_MEDIA_TYPE.into(), None));
             }
         }
+    }
+    for compiled in precompiled {
+        let annotations = BTreeMap::from([
+            (SOURCE_ANNOTATION.to_string(), compiled.source.clone()),
+            (ENGINE_ANNOTATION.to_string(), compiled.engine.clone()),
+        ]);
+        layers.push(ImageLayer::new(
+            compiled.bytes.clone(),
+            PRECOMPILED_MEDIA_TYPE.into(),
+            Some(annotations),
+        ));
     }
     let locked_json = serde_json::to_vec(&locked)?;
     let locked_digest = digest_of(&locked_json);
@@ -227,6 +256,8 @@ pub struct Pulled {
     pub app: AppSpec,
     /// The manifest's digest: what the reference resolved to.
     pub digest: String,
+    /// The precompiled layers it carries, each for one engine.
+    pub precompiled: Vec<Precompiled>,
 }
 
 /// Pulls `reference` into `blobs` (layers already there are not fetched again, a dropped
@@ -261,9 +292,21 @@ pub async fn pull(
             .cloned()
             .with_context(|| format!("{image} is not a Spin or kiln app (a container image?): its manifest has no {LOCKED_APP_MEDIA_TYPE} layer"))?
     };
+    let mut shipped = Vec::new();
     for layer in &manifest.layers {
         if layer.media_type == ARCHIVE_MEDIA_TYPE {
             anyhow::bail!("{image} carries its files as an archive layer ({ARCHIVE_MEDIA_TYPE}), which kiln does not read yet: push it without SPIN_OCI_ARCHIVE_LAYERS");
+        }
+        if let Some(compiled) = precompiled(layer) {
+            if !blobs.has(&layer.digest) {
+                let bytes = download(&client, &image, layer, transfer).await?;
+                blobs.write(&layer.digest, &bytes)?;
+            }
+            let path = blobs.path(&layer.digest)?;
+            let bytes =
+                std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+            shipped.push(Precompiled { bytes, ..compiled });
+            continue;
         }
         let wanted = matches!(
             layer.media_type.as_str(),
@@ -292,5 +335,22 @@ pub async fn pull(
     for (digest, bytes) in inline {
         blobs.write(&digest, &bytes)?;
     }
-    Ok(Pulled { app, digest })
+    Ok(Pulled {
+        app,
+        digest,
+        precompiled: shipped,
+    })
+}
+
+/// The precompiled layer `layer` describes (without its bytes), if it is one.
+fn precompiled(layer: &oci_client::manifest::OciDescriptor) -> Option<Precompiled> {
+    if layer.media_type != PRECOMPILED_MEDIA_TYPE {
+        return None;
+    }
+    let annotations = layer.annotations.as_ref()?;
+    Some(Precompiled {
+        source: annotations.get(SOURCE_ANNOTATION)?.clone(),
+        engine: annotations.get(ENGINE_ANNOTATION)?.clone(),
+        bytes: Vec::new(),
+    })
 }

@@ -56,6 +56,16 @@ impl CompileCache {
         }
     }
 
+    /// The tag of this engine's compiled code, part of every entry's name.
+    pub(crate) fn engine_tag(&self) -> &str {
+        &self.engine_tag
+    }
+
+    /// Writes `compiled`, made elsewhere by an engine with this tag, as the entry of `digest`.
+    pub(crate) fn install(&self, digest: &str, compiled: &[u8]) -> anyhow::Result<()> {
+        write_atomically(&self.path_for(digest), compiled)
+    }
+
     /// Where the compiled form of the Wasm file whose digest is `digest` (`sha256:HEX`) is
     /// kept.
     pub(crate) fn path_for(&self, digest: &str) -> PathBuf {
@@ -110,7 +120,8 @@ impl CompileCache {
 /// The compiled form kept at `path`, a cache entry this engine wrote.
 pub(crate) fn load<T: Compiled>(engine: &Engine, path: &Path) -> wasmtime::Result<T> {
     // SAFETY: cache entries are written by `Compiled::serialize` under this engine's
-    // configuration (the engine tag is part of their names), in a directory only kiln writes.
+    // configuration (the engine tag is part of their names), in a directory only kiln writes:
+    // by this host, or from a precompiled layer of an artifact whose signature was verified.
     let compiled = unsafe { T::deserialize_file(engine, path) }?;
     tracing::debug!("loaded from the compile cache: {}", path.display());
     Ok(compiled)
@@ -118,11 +129,15 @@ pub(crate) fn load<T: Compiled>(engine: &Engine, path: &Path) -> wasmtime::Resul
 
 /// Writes atomically: a reader never sees a half-written file.
 fn store(path: &Path, compiled: &impl Compiled) -> anyhow::Result<()> {
+    write_atomically(path, &compiled.serialize()?)
+}
+
+/// Writes `bytes` at `path` so that a reader never sees half of them.
+fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
-    let bytes = compiled.serialize()?;
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    std::io::Write::write_all(&mut file, &bytes)?;
+    std::io::Write::write_all(&mut file, bytes)?;
     file.persist(path)?;
     Ok(())
 }

@@ -24,6 +24,7 @@ mod metrics;
 pub mod network;
 mod options;
 mod parallel;
+mod precompiled;
 mod residency;
 mod store;
 pub mod traces;

@@ -144,7 +144,7 @@ fn link(
 /// digest finds the compiled form without reading the source. A core module is adapted into
 /// a component when it carries its component type (a Spin app built for `wasm32-wasip1`),
 /// and refused otherwise.
-fn load_component(
+pub(crate) fn load_component(
     runtime: &Runtime,
     id: &str,
     source: &Source,

@@ -60,6 +60,10 @@ pub(crate) struct PushCommand {
     /// Run the components' build commands first.
     #[arg(long)]
     build: bool,
+    /// Ship each component compiled for this host's engine too, so that a host with the same
+    /// engine starts it without compiling (from a verified artifact only).
+    #[arg(long)]
+    precompile: bool,
     /// Sign the pushed manifest with this key (an ECDSA P-256 private key in PEM), in cosign's
     /// format.
     #[arg(long, value_name = "PRIVATE_KEY.pem")]
@@ -80,8 +84,20 @@ impl PushCommand {
             options.sign = Some(kiln_oci::SignKey::read(key)?);
         }
         let (app, content) = loaded.app.lock()?;
-        let pushed =
-            kiln_oci::push(&app, &content, &self.reference, &options, &Bars::new()).await?;
+        let precompiled = if self.precompile {
+            precompile(&app, &content)?
+        } else {
+            Vec::new()
+        };
+        let pushed = kiln_oci::push(
+            &app,
+            &content,
+            &self.reference,
+            &options,
+            &precompiled,
+            &Bars::new(),
+        )
+        .await?;
         let signed = if options.sign.is_some() {
             ", signed"
         } else {
@@ -167,6 +183,36 @@ impl LogoutCommand {
         }
         Ok(0)
     }
+}
+
+/// Each distinct component of the locked `app`, compiled by this host's engine.
+fn precompile(
+    app: &kiln_manifest::AppSpec,
+    content: &dyn kiln_manifest::ContentStore,
+) -> anyhow::Result<Vec<kiln_oci::Precompiled>> {
+    let runtime = kiln_runtime::Runtime::new(&kiln_runtime::RuntimeOptions::default())?;
+    let engine = runtime
+        .engine_tag()
+        .ok_or_else(|| {
+            anyhow::anyhow!("--precompile needs kiln's cache directory: set KILN_CACHE_DIR")
+        })?
+        .to_string();
+    let mut shipped: Vec<kiln_oci::Precompiled> = Vec::new();
+    for component in &app.components {
+        let kiln_manifest::Content::Digest(digest) = &component.source else {
+            continue;
+        };
+        if shipped.iter().any(|p| &p.source == digest) {
+            continue;
+        }
+        let bytes = runtime.precompile(&component.id, &content.local_path(digest)?)?;
+        shipped.push(kiln_oci::Precompiled {
+            source: digest.clone(),
+            engine: engine.clone(),
+            bytes,
+        });
+    }
+    Ok(shipped)
 }
 
 /// The signature a pulled app must carry.

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use kiln_manifest::{AppSpec, ContentStore, LoadedManifest, RuntimeConfig};
+use kiln_oci::Precompiled;
 use kiln_runtime::{AppOptions, LoadedApp, Runtime, RuntimeOptions, DEFAULT_MAX_LOADED_COMPONENTS};
 use kiln_trigger::{AppTriggers, TriggerHost};
 use tokio_util::sync::CancellationToken;
@@ -50,7 +51,7 @@ pub(crate) struct UpCommand {
 
 impl UpCommand {
     pub(crate) async fn run(self) -> anyhow::Result<i32> {
-        let (app, content, triggers) = self.app().await?;
+        let (app, content, triggers, precompiled) = self.app().await?;
         let runtime_config = match &self.runtime_config_file {
             Some(path) => {
                 let config = RuntimeConfig::load(path)?;
@@ -74,6 +75,7 @@ impl UpCommand {
             max_loaded_components: self.max_loaded_components as usize,
             ..RuntimeOptions::sized_for(triggers.instances_needed(&app, &options))
         })?;
+        install_precompiled(&runtime, &precompiled);
         let app = LoadedApp::configure(&runtime, app, &options).await?;
         let components = app.load_components(&triggers.components(), &*content)?;
         let host = TriggerHost {
@@ -102,7 +104,14 @@ impl UpCommand {
     /// The app, named by digest, with the store of its content, and its triggers: from a
     /// manifest (built first with `--build`, its checkout the content store), or, when `--from`
     /// names no file but a registry reference, pulled into the registry cache.
-    async fn app(&self) -> anyhow::Result<(AppSpec, Box<dyn ContentStore>, AppTriggers)> {
+    async fn app(
+        &self,
+    ) -> anyhow::Result<(
+        AppSpec,
+        Box<dyn ContentStore>,
+        AppTriggers,
+        Vec<Precompiled>,
+    )> {
         let from = self.manifest.to_string_lossy();
         if !self.manifest.exists() && looks_like_reference(&from) {
             anyhow::ensure!(
@@ -114,7 +123,16 @@ impl UpCommand {
             eprintln!("Pulled {from}@{}", pulled.digest);
             let triggers = AppTriggers::configure(&pulled.app)?;
             print_warnings(&triggers.warnings);
-            return Ok((pulled.app, Box::new(blobs), triggers));
+            // Compiled code runs as native code: it is taken only from a verified artifact.
+            let precompiled = if self.verify.given() {
+                pulled.precompiled
+            } else {
+                if !pulled.precompiled.is_empty() {
+                    eprintln!("{from} carries precompiled code, which kiln runs only from a verified artifact (--verify KEY): compiling instead");
+                }
+                Vec::new()
+            };
+            return Ok((pulled.app, Box::new(blobs), triggers, precompiled));
         }
         anyhow::ensure!(
             !self.verify.given(),
@@ -130,7 +148,25 @@ impl UpCommand {
         }
         // From here on the app names its files by digest: the checkout is its content store.
         let (app, content) = app.lock()?;
-        Ok((app, Box::new(content), triggers))
+        Ok((app, Box::new(content), triggers, Vec::new()))
+    }
+}
+
+/// Takes each of `precompiled` made by this runtime's engine into its compile cache; the
+/// others compile as usual.
+fn install_precompiled(runtime: &Runtime, precompiled: &[Precompiled]) {
+    for compiled in precompiled {
+        match runtime.install_precompiled(&compiled.source, &compiled.engine, &compiled.bytes) {
+            Ok(true) => {}
+            Ok(false) => tracing::info!(
+                "precompiled code for {} was made by another engine: compiling it here",
+                compiled.source
+            ),
+            Err(e) => tracing::warn!(
+                "precompiled code for {}: {e:#}; compiling it here",
+                compiled.source
+            ),
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 //! reference pulls exactly that artifact; an app another tool (oras) laid out in Spin's layout
 //! runs, and a container image is refused; a layer corrupted in the registry is refused by its
 //! digest and never cached; a signed app (cosign's format, checked by openssl too) runs only
-//! under its key; `kiln registry login` and `logout` manage the
+//! under its key, and its precompiled code starts it without compiling; `kiln registry login` and `logout` manage the
 //! credentials of a registry with accounts; an unknown reference and a missing registry are
 //! clear errors.
 
@@ -668,4 +668,89 @@ async fn a_signed_app_runs_only_under_its_key_and_openssl_checks_the_signature()
     let (code, stderr) = pull(&signed, &public);
     assert_eq!(code, Some(1));
     assert!(stderr.contains("is not signed (no "), "{stderr}");
+}
+
+#[tokio::test]
+async fn precompiled_code_from_a_verified_artifact_starts_without_compiling() {
+    let registry = Registry::start();
+    let dir = app();
+    let keys = tempfile::tempdir().unwrap();
+    let (private, public) = key_pair(keys.path(), "kiln");
+    let reference = format!("{}/kiln/precompiled:v1", registry.host);
+    let app = path_str(dir.path());
+    let push_cache = tempfile::tempdir().unwrap();
+    let push = [
+        "registry",
+        "push",
+        &reference,
+        "-f",
+        app,
+        "--insecure",
+        "--precompile",
+        "--sign",
+        &private,
+    ];
+    let (code, _, stderr) = run(push_cache.path(), &push);
+    assert_eq!(code, Some(0), "{stderr}");
+    let inspect = Command::new("skopeo")
+        .args(["inspect", "--raw", "--tls-verify=false"])
+        .arg(format!("docker://{reference}"))
+        .output()
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&inspect.stdout).unwrap();
+    let precompiled = manifest["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["mediaType"] == "application/vnd.kiln.component.precompiled.v1")
+        .count();
+    assert_eq!(precompiled, 2, "one per distinct component: {manifest}");
+
+    // A new host: nothing cached. Verified, it runs the shipped code without compiling.
+    let start = |verify: bool| {
+        let (cache, state) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut command = kiln();
+        command
+            .env("KILN_CACHE_DIR", cache.path())
+            .env("KILN_LOG", "info,kiln_runtime=debug")
+            .current_dir(state.path());
+        let mut args = vec!["up", "--from", &reference, "--insecure"];
+        if verify {
+            args.extend(["--verify", &public]);
+        }
+        (Server::start_with(command, &args), cache, state)
+    };
+    let (server, _cache, _state) = start(true);
+    assert_eq!(
+        server.get("/sdk/var/message").await.body,
+        "hello from the registry"
+    );
+    assert!(
+        server.stderr_shows("loaded from the compile cache"),
+        "{}",
+        server.stderr()
+    );
+    assert!(
+        !server.stderr_shows("compiled, caching as"),
+        "{}",
+        server.stderr()
+    );
+    drop(server);
+
+    // Unverified, the shipped code is not trusted: the components compile.
+    let (server, _cache, _state) = start(false);
+    assert_eq!(
+        server.get("/sdk/var/message").await.body,
+        "hello from the registry"
+    );
+    assert!(
+        server.stderr_shows("carries precompiled code"),
+        "{}",
+        server.stderr()
+    );
+    assert!(
+        server.stderr_shows("compiled, caching as"),
+        "{}",
+        server.stderr()
+    );
 }

@@ -1,0 +1,51 @@
+//! Precompiled components: compiled here to ship with an app (`kiln registry push
+//! --precompile`), and taken into the compile cache when an app arrives with code compiled by
+//! an engine like this one, so that it starts without compiling. Compiled code runs as native
+//! code: it must come from a source the host trusts (kiln takes it only from a verified,
+//! signed artifact).
+
+use std::path::Path;
+
+use crate::loader::{load_component, Source};
+use crate::{LoadError, Runtime};
+
+impl Runtime {
+    /// The tag of this engine's compiled code: code compiled by an engine with the same tag
+    /// loads here. `None` without a compile cache.
+    pub fn engine_tag(&self) -> Option<&str> {
+        self.cache().map(|cache| cache.engine_tag())
+    }
+
+    /// The component at `path` (named `id` in errors) compiled as loading it would compile it
+    /// (a core module adapted first): its compiled form, to ship.
+    pub fn precompile(&self, id: &str, path: &Path) -> Result<Vec<u8>, LoadError> {
+        let source = Source {
+            path: path.to_path_buf(),
+            digest: None,
+        };
+        let (component, _, _) = load_component(self, id, &source)?;
+        component.serialize().map_err(|e| LoadError::Compile {
+            id: id.to_string(),
+            path: path.to_path_buf(),
+            reason: e.into(),
+        })
+    }
+
+    /// Takes `compiled`, the compiled form of the Wasm named `digest` made by an engine tagged
+    /// `engine_tag`, into the compile cache; `false` (nothing done) when the tags differ, so
+    /// that the component compiles as usual. Only for code from a trusted source.
+    pub fn install_precompiled(
+        &self,
+        digest: &str,
+        engine_tag: &str,
+        compiled: &[u8],
+    ) -> anyhow::Result<bool> {
+        match self.cache() {
+            Some(cache) if cache.engine_tag() == engine_tag => {
+                cache.install(digest, compiled)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+}
