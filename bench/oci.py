@@ -1,8 +1,9 @@
 """Apps through a registry: for an app of N components (bench/apps.py), the time of
 `kiln registry push` to an empty repository and again (nothing to upload), of
 `kiln registry pull` into an empty cache, and of `kiln up --from REF` to its first response,
-cold (nothing cached: pull and compile) and warm (layers and compiled code cached). Runs a
-Distribution registry (Debian's docker-registry) on a local port.
+cold (nothing cached: pull and compile), warm (layers and compiled code cached), and cold from
+an artifact pushed with `--precompile --sign` and run with `--verify` (pull, no compile). Runs
+a Distribution registry (Debian's docker-registry) on a local port; keys come from openssl.
 Usage: oci.py KILN WASM WORK_DIR N [N ...]."""
 
 import http.client
@@ -40,11 +41,20 @@ def timed(args, cache):
     return time.perf_counter() - begin
 
 
-def up_from(reference, cache):
+def keys():
+    """An ECDSA P-256 key pair: (private, public) PEM paths."""
+    private, public = os.path.join(work, "key.pem"), os.path.join(work, "key.pub")
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", private], check=True)
+    subprocess.run(["openssl", "pkey", "-in", private, "-pubout", "-out", public], check=True)
+    return private, public
+
+
+def up_from(reference, cache, extra=()):
     """Seconds from `kiln up --from` to its first answer."""
     env = dict(os.environ, KILN_CACHE_DIR=cache)
     begin = time.perf_counter()
-    proc = subprocess.Popen([kiln, "up", "--from", reference, "--insecure",
+    proc = subprocess.Popen([kiln, "up", "--from", reference, "--insecure", *extra,
                              "--listen", f"127.0.0.1:{PORT}"], cwd=work, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while True:
@@ -63,9 +73,11 @@ def up_from(reference, cache):
 
 
 server = registry()
+private, public = keys()
 try:
     print(f"{'components':>10} | {'push':>8} | {'push again':>10} | {'pull':>8} | "
-          f"{'up --from cold':>14} | {'up --from warm':>14}")
+          f"{'up --from cold':>14} | {'up --from warm':>14} | {'push --precompile':>17} | "
+          f"{'cold, precompiled':>17}")
     for n in counts:
         app_dir = os.path.join(work, f"oci-{n}")
         generate(wasm, n, app_dir, f"oci-{n}")
@@ -79,9 +91,15 @@ try:
         up_cache = os.path.join(work, f"up-cache-{n}")
         cold = up_from(reference, up_cache)
         warm = up_from(reference, up_cache)
+        shipped = f"127.0.0.1:{REGISTRY_PORT}/bench/oci-{n}-precompiled:v1"
+        precompile = timed(["registry", "push", shipped, "-f", app_dir, "--insecure",
+                            "--precompile", "--sign", private], push_cache)
+        fresh = os.path.join(work, f"fresh-cache-{n}")
+        cold_precompiled = up_from(shipped, fresh, ["--verify", public])
         print(f"{n:>10} | {first:>6.2f} s | {again:>8.2f} s | {pull:>6.2f} s | "
-              f"{cold:>12.2f} s | {warm:>12.2f} s")
-        for path in (app_dir, push_cache, pull_cache, up_cache):
+              f"{cold:>12.2f} s | {warm:>12.2f} s | {precompile:>15.2f} s | "
+              f"{cold_precompiled:>15.2f} s")
+        for path in (app_dir, push_cache, pull_cache, up_cache, fresh):
             shutil.rmtree(path, ignore_errors=True)
 finally:
     server.terminate()

@@ -31,6 +31,8 @@ pub struct RuntimeConfig {
     pub sqlite_databases: BTreeMap<String, SqliteDatabaseConfig>,
     /// Where variables come from, in order of precedence (after `--variable`).
     pub variable_providers: Vec<VariableProvider>,
+    /// `[verify] key`: apps pulled from a registry must be signed by this public key.
+    pub verify_key: Option<PathBuf>,
     /// Unknown fields, one line each with its `file:line:col`.
     pub warnings: Vec<String>,
 }
@@ -98,6 +100,12 @@ struct Raw {
     variables_provider: Vec<RawProvider>,
     #[serde(default)]
     config_provider: Vec<RawProvider>,
+    verify: Option<RawVerify>,
+}
+
+#[derive(Deserialize)]
+struct RawVerify {
+    key: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -189,6 +197,7 @@ impl RuntimeConfig {
                 .sqlite_databases
                 .insert(label, SqliteDatabaseConfig { path });
         }
+        config.verify_key = raw.verify.map(|verify| base_dir.join(verify.key));
         let providers = [
             ("variables_provider", raw.variables_provider),
             ("config_provider", raw.config_provider),

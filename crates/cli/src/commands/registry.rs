@@ -123,7 +123,7 @@ pub(crate) struct PullCommand {
 
 impl PullCommand {
     async fn run(self) -> anyhow::Result<i32> {
-        let pulled = pull(&self.reference, &self.registry, &self.verify).await?;
+        let pulled = pull(&self.reference, &self.registry, self.verify.key()).await?;
         println!("Pulled {}@{}", self.reference, pulled.0.digest);
         Ok(0)
     }
@@ -225,9 +225,9 @@ pub(crate) struct VerifyArgs {
 }
 
 impl VerifyArgs {
-    /// Whether a key was given.
-    pub(crate) fn given(&self) -> bool {
-        self.verify.is_some()
+    /// The key given, if any.
+    pub(crate) fn key(&self) -> Option<&std::path::Path> {
+        self.verify.as_deref()
     }
 }
 
@@ -238,17 +238,17 @@ pub(crate) fn blob_store() -> anyhow::Result<BlobStore> {
     Ok(BlobStore::new(dir.join("oci")))
 }
 
-/// Pulls `reference` into the cache, checking its signature if `verify` names a key; the app
-/// keeps its state in the current directory.
+/// Pulls `reference` into the cache, checking its signature if `verify` names a public key;
+/// the app keeps its state in the current directory.
 pub(crate) async fn pull(
     reference: &str,
     registry: &RegistryArgs,
-    verify: &VerifyArgs,
+    verify: Option<&std::path::Path>,
 ) -> anyhow::Result<(kiln_oci::Pulled, BlobStore)> {
     let blobs = blob_store()?;
     let base_dir = std::env::current_dir()?;
     let mut options = registry.options();
-    if let Some(key) = &verify.verify {
+    if let Some(key) = verify {
         options.verify = Some(kiln_oci::VerifyKey::read(key)?);
     }
     let pulled = kiln_oci::pull(reference, &blobs, base_dir, &options, &Bars::new()).await?;

@@ -51,7 +51,6 @@ pub(crate) struct UpCommand {
 
 impl UpCommand {
     pub(crate) async fn run(self) -> anyhow::Result<i32> {
-        let (app, content, triggers, precompiled) = self.app().await?;
         let runtime_config = match &self.runtime_config_file {
             Some(path) => {
                 let config = RuntimeConfig::load(path)?;
@@ -60,6 +59,9 @@ impl UpCommand {
             }
             None => RuntimeConfig::default(),
         };
+        // `--verify` wins over the runtime config's `[verify] key`.
+        let verify = self.verify.key().or(runtime_config.verify_key.as_deref());
+        let (app, content, triggers, precompiled) = self.app(verify).await?;
         let options = AppOptions {
             runtime_config,
             state_dir: app.base_dir.join(".kiln"),
@@ -103,9 +105,11 @@ impl UpCommand {
 impl UpCommand {
     /// The app, named by digest, with the store of its content, and its triggers: from a
     /// manifest (built first with `--build`, its checkout the content store), or, when `--from`
-    /// names no file but a registry reference, pulled into the registry cache.
+    /// names no file but a registry reference, pulled into the registry cache (signed by the
+    /// public key `verify`, when given).
     async fn app(
         &self,
+        verify: Option<&std::path::Path>,
     ) -> anyhow::Result<(
         AppSpec,
         Box<dyn ContentStore>,
@@ -118,13 +122,12 @@ impl UpCommand {
                 !self.build,
                 "--build needs a manifest: {from} is a registry reference"
             );
-            let (pulled, blobs) =
-                super::registry::pull(&from, &self.registry, &self.verify).await?;
+            let (pulled, blobs) = super::registry::pull(&from, &self.registry, verify).await?;
             eprintln!("Pulled {from}@{}", pulled.digest);
             let triggers = AppTriggers::configure(&pulled.app)?;
             print_warnings(&triggers.warnings);
             // Compiled code runs as native code: it is taken only from a verified artifact.
-            let precompiled = if self.verify.given() {
+            let precompiled = if verify.is_some() {
                 pulled.precompiled
             } else {
                 if !pulled.precompiled.is_empty() {
@@ -135,7 +138,7 @@ impl UpCommand {
             return Ok((pulled.app, Box::new(blobs), triggers, precompiled));
         }
         anyhow::ensure!(
-            !self.verify.given(),
+            self.verify.key().is_none(),
             "--verify checks apps pulled from a registry: {from} is a manifest"
         );
         let loaded = LoadedManifest::load(&self.manifest)?;

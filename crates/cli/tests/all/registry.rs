@@ -754,3 +754,32 @@ async fn precompiled_code_from_a_verified_artifact_starts_without_compiling() {
         server.stderr()
     );
 }
+
+#[test]
+fn a_verify_policy_in_the_runtime_config_refuses_unsigned_apps() {
+    let registry = Registry::start();
+    let dir = app();
+    let keys = tempfile::tempdir().unwrap();
+    let (_, public) = key_pair(keys.path(), "kiln");
+    let config = keys.path().join("runtime-config.toml");
+    std::fs::write(&config, "[verify]\nkey = \"kiln.pub\"\n").unwrap();
+    assert!(public.ends_with("kiln.pub"));
+    let cache = tempfile::tempdir().unwrap();
+    let unsigned = format!("{}/kiln/policy:v1", registry.host);
+    let app = path_str(dir.path());
+    run(
+        cache.path(),
+        &["registry", "push", &unsigned, "-f", app, "--insecure"],
+    );
+    let up = [
+        "up",
+        "--from",
+        &unsigned,
+        "--insecure",
+        "--runtime-config-file",
+        path_str(&config),
+    ];
+    let (code, _, stderr) = run(cache.path(), &up);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("is not signed (no "), "{stderr}");
+}
