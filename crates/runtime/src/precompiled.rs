@@ -49,3 +49,32 @@ impl Runtime {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Runtime, RuntimeOptions};
+
+    #[test]
+    fn code_from_another_engine_is_not_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let runtime = Runtime::new(&RuntimeOptions {
+            cache_dir: Some(dir.path().to_path_buf()),
+            ..RuntimeOptions::sized_for(1)
+        })
+        .unwrap();
+        let digest = format!("sha256:{}", "ab".repeat(32));
+        let taken = runtime
+            .install_precompiled(&digest, "another-engine", b"not this engine's code")
+            .unwrap();
+        assert!(!taken);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "nothing written"
+        );
+
+        let tag = runtime.engine_tag().unwrap().to_string();
+        assert!(runtime.install_precompiled(&digest, &tag, b"code").unwrap());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
