@@ -12,7 +12,7 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 use crate::brokers::Broker;
 use crate::util::{
-    app_dir, kiln_output, logged_lines, path_str, request, trigger_events, wait_until, Server,
+    app_dir, kiln_output, logged_lines, metrics_when, path_str, trigger_events, wait_until, Server,
 };
 
 /// An app whose `sensor` component takes `topic` from the broker at `address` (given as the
@@ -144,9 +144,11 @@ async fn a_failing_message_is_logged_and_counted_and_the_next_one_runs() {
     assert_eq!(logged(dir.path()), ["jobs fail", "jobs next"]);
     wait_until(10, || server.stderr_shows("MQTT message failed")).await;
     assert!(server.stderr_shows("asked to fail"), "{}", server.stderr());
-    let metrics = request(&server.admin_url(), "GET", "/metrics", &[], "")
-        .await
-        .body;
+    let metrics = metrics_when(&server, |m| {
+        trigger_events(m, "mqtt", "sensor", "guest_error") == Some(1.0)
+            && trigger_events(m, "mqtt", "sensor", "ok") == Some(1.0)
+    })
+    .await;
     let events = |outcome| trigger_events(&metrics, "mqtt", "sensor", outcome);
     assert_eq!(events("guest_error"), Some(1.0), "{metrics}");
     assert_eq!(events("ok"), Some(1.0), "{metrics}");

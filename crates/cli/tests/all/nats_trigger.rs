@@ -10,7 +10,7 @@ use kiln_test_guests::{HTTP_HELLO, NATS_HANDLER};
 
 use crate::brokers::Broker;
 use crate::util::{
-    app_dir, kiln_output, logged_lines, path_str, request, trigger_events, wait_until, Server,
+    app_dir, kiln_output, logged_lines, metrics_when, path_str, trigger_events, wait_until, Server,
 };
 
 /// An app whose `handler` (and, with `group`, also `twin`) take `subject`, and which serves
@@ -141,9 +141,12 @@ async fn a_failing_handler_is_logged_and_counted_and_the_next_message_runs() {
     })
     .await;
     assert!(server.stderr_shows("asked to fail"), "{}", server.stderr());
-    let metrics = request(&server.admin_url(), "GET", "/metrics", &[], "")
-        .await
-        .body;
+    let metrics = metrics_when(&server, |m| {
+        trigger_events(m, "nats", "handler", "ok") == Some(1.0)
+            && trigger_events(m, "nats", "handler", "guest_error") == Some(1.0)
+            && trigger_events(m, "nats", "handler", "trap") == Some(1.0)
+    })
+    .await;
     let events = |outcome| trigger_events(&metrics, "nats", "handler", outcome);
     assert_eq!(events("ok"), Some(1.0), "{metrics}");
     assert_eq!(events("guest_error"), Some(1.0), "{metrics}");

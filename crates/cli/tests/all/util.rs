@@ -388,3 +388,18 @@ pub(crate) fn trigger_events(
     );
     metric(metrics, &series)
 }
+
+/// The metrics of `server`'s admin endpoint once `done` holds for them (events are counted
+/// just after they end, so a client may see an event's effect first), or after 10 s.
+pub(crate) async fn metrics_when(server: &Server, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let metrics = request(&server.admin_url(), "GET", "/metrics", &[], "")
+            .await
+            .body;
+        if done(&metrics) || Instant::now() > deadline {
+            return metrics;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
