@@ -82,18 +82,16 @@ fn signature_tag(image: &Reference, digest: &str) -> anyhow::Result<Reference> {
 }
 
 /// cosign's simple-signing payload for the manifest `digest` of `image`.
-fn payload(image: &Reference, digest: &str) -> Vec<u8> {
+fn payload(image: &Reference, digest: &str) -> serde_json::Value {
     let identity = format!("{}/{}", image.resolve_registry(), image.repository());
-    let payload = serde_json::json!({
+    serde_json::json!({
         "critical": {
             "identity": { "docker-reference": identity },
             "image": { "docker-manifest-digest": digest },
             "type": "cosign container image signature",
         },
         "optional": null,
-    });
-    // Serializing a JSON value cannot fail.
-    serde_json::to_vec(&payload).unwrap_or_default()
+    })
 }
 
 /// Signs the manifest `digest` of `image` with `key` and pushes the signature.
@@ -104,7 +102,7 @@ pub(crate) async fn sign(
     digest: &str,
     key: &SignKey,
 ) -> anyhow::Result<()> {
-    let payload = payload(image, digest);
+    let payload = serde_json::to_vec(&payload(image, digest))?;
     let signature: Signature = key.0.sign(&payload);
     let encoded = base64::engine::general_purpose::STANDARD.encode(signature.to_der().as_bytes());
     let annotations = BTreeMap::from([(SIGNATURE_ANNOTATION.to_string(), encoded)]);
@@ -150,7 +148,6 @@ pub(crate) async fn verify(
         anyhow::bail!("{image}@{digest} is not signed (no {tag}): refusing to run it; sign it with kiln registry push --sign KEY");
     };
     let expected = payload(image, digest);
-    let expected: serde_json::Value = serde_json::from_slice(&expected)?;
     for layer in manifest
         .layers
         .iter()

@@ -1,5 +1,6 @@
-//! Message brokers of a test's own (NATS, Mosquitto) on free local ports, so that a test may
-//! stop and restart one without disturbing the shared servers other tests use.
+//! Servers of a test's own (NATS, Mosquitto, an OCI registry) on free local ports, so that a
+//! test may stop, restart or configure one without disturbing the shared servers other tests
+//! use.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -12,8 +13,8 @@ pub(crate) struct Broker {
     /// The port it listens on, on 127.0.0.1.
     pub(crate) port: u16,
     child: Option<Child>,
-    /// Its configuration files, if it has any.
-    _dir: Option<tempfile::TempDir>,
+    /// Its configuration files and data, if it has any.
+    dir: Option<tempfile::TempDir>,
 }
 
 impl Broker {
@@ -70,8 +71,58 @@ impl Broker {
         .unwrap();
         let args = vec!["-c".into(), config.display().to_string()];
         let mut broker = Self::start("mosquitto", args, port);
-        broker._dir = Some(dir);
+        broker.dir = Some(dir);
         broker
+    }
+
+    /// A Distribution registry (Debian's `docker-registry`) anyone may push to, storing under
+    /// [`Broker::dir`]`/data`.
+    pub(crate) fn registry() -> Self {
+        Self::registry_with("", &[])
+    }
+
+    /// A registry only `user` with `password` may use (htpasswd accounts).
+    pub(crate) fn registry_with_account(user: &str, password: &str) -> Self {
+        let htpasswd = Command::new("htpasswd")
+            .args(["-Bbn", user, password])
+            .output()
+            .expect("htpasswd (scripts/services.sh installs apache2-utils)");
+        let auth = "auth:\n  htpasswd:\n    realm: kiln-test\n    path: {dir}/htpasswd\n";
+        Self::registry_with(auth, &[("htpasswd", &htpasswd.stdout)])
+    }
+
+    /// A registry with `extra` (YAML, where `{dir}` is its directory) added to its config, and
+    /// `files` written to its directory first.
+    fn registry_with(extra: &str, files: &[(&str, &[u8])]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, contents) in files {
+            std::fs::write(dir.path().join(name), contents).unwrap();
+        }
+        let port = free_port();
+        let config = dir.path().join("config.yml");
+        let root = dir.path().display().to_string();
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {root}/data\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n{}",
+                extra.replace("{dir}", &root)
+            ),
+        )
+        .unwrap();
+        let args = vec!["serve".into(), config.display().to_string()];
+        let mut broker = Self::start("docker-registry", args, port);
+        broker.dir = Some(dir);
+        broker
+    }
+
+    /// Its configuration and data directory.
+    pub(crate) fn dir(&self) -> &std::path::Path {
+        self.dir.as_ref().expect("a broker with files").path()
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub(crate) fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
     }
 
     fn start(program: &'static str, args: Vec<String>, port: u16) -> Self {
@@ -80,7 +131,7 @@ impl Broker {
             args,
             port,
             child: None,
-            _dir: None,
+            dir: None,
         };
         broker.restart();
         broker

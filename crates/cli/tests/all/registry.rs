@@ -9,92 +9,12 @@
 //! credentials of a registry with accounts; an unknown reference and a missing registry are
 //! clear errors.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
 
 use kiln_test_guests::{HTTP_ECHO, HTTP_HELLO, SPIN_SDK_V2};
 
+use crate::brokers::Broker;
 use crate::util::{app_dir, kiln, path_str, Server};
-
-/// A Distribution registry on a free port, storing into a directory of its own; killed when
-/// dropped.
-struct Registry {
-    /// `127.0.0.1:PORT`.
-    host: String,
-    child: Child,
-    _dir: tempfile::TempDir,
-    _accounts: Option<tempfile::TempDir>,
-}
-
-impl Registry {
-    /// A registry anyone may push to.
-    fn start() -> Self {
-        Self::start_with("")
-    }
-
-    /// A registry only `user` with `password` may use (htpasswd accounts).
-    fn with_account(user: &str, password: &str) -> Self {
-        let accounts = tempfile::tempdir().unwrap();
-        let htpasswd = Command::new("htpasswd")
-            .args(["-Bbn", user, password])
-            .output()
-            .expect("htpasswd (scripts/services.sh installs apache2-utils)");
-        let path = accounts.path().join("htpasswd");
-        std::fs::write(&path, htpasswd.stdout).unwrap();
-        let auth = format!(
-            "auth:\n  htpasswd:\n    realm: kiln-test\n    path: {}\n",
-            path.display()
-        );
-        let mut registry = Self::start_with(&auth);
-        registry._accounts = Some(accounts);
-        registry
-    }
-
-    /// A registry with `extra_config` (YAML) added to its configuration.
-    fn start_with(extra_config: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nlog:\n  level: error\n{extra_config}",
-                dir.path().join("data").display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new("docker-registry")
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("docker-registry (scripts/services.sh installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "the registry did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Self {
-            host: format!("127.0.0.1:{port}"),
-            child,
-            _dir: dir,
-            _accounts: None,
-        }
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// An app of two components: `echo` with a small and a large file, `sdk` reading a variable.
 fn app() -> tempfile::TempDir {
@@ -153,10 +73,10 @@ fn run_with(
 
 #[tokio::test]
 async fn an_app_pushed_in_spins_layout_runs_from_its_reference() {
-    let registry = Registry::start();
+    let registry = Broker::registry();
     let dir = app();
     let cache = tempfile::tempdir().unwrap();
-    let reference = format!("{}/kiln/shipped:v1", registry.host);
+    let reference = format!("{}/kiln/shipped:v1", registry.host());
     let push = || {
         let app = path_str(dir.path());
         run(
@@ -224,7 +144,7 @@ async fn an_app_pushed_in_spins_layout_runs_from_its_reference() {
     );
 
     // skopeo copies it to another repository; kiln runs the copy.
-    let copied = format!("{}/elsewhere/copied:v1", registry.host);
+    let copied = format!("{}/elsewhere/copied:v1", registry.host());
     let copy = Command::new("skopeo")
         .args(["copy", "--src-tls-verify=false", "--dest-tls-verify=false"])
         .args([
@@ -275,9 +195,9 @@ async fn an_app_pushed_in_spins_layout_runs_from_its_reference() {
 
 #[test]
 fn an_unknown_reference_and_a_missing_registry_are_clear_errors() {
-    let registry = Registry::start();
+    let registry = Broker::registry();
     let cache = tempfile::tempdir().unwrap();
-    let unknown = format!("{}/kiln/nothing:v9", registry.host);
+    let unknown = format!("{}/kiln/nothing:v9", registry.host());
     let (code, _, stderr) = run(cache.path(), &["registry", "pull", &unknown, "--insecure"]);
     assert_eq!(code, Some(1));
     assert!(
@@ -298,7 +218,7 @@ fn an_unknown_reference_and_a_missing_registry_are_clear_errors() {
 
 #[test]
 fn credentials_from_login_open_a_registry_with_accounts_and_logout_forgets_them() {
-    let registry = Registry::with_account("kiln", "secret");
+    let registry = Broker::registry_with_account("kiln", "secret");
     let dir = app();
     let (cache, docker) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let kiln_as = |password: Option<&str>| {
@@ -309,7 +229,7 @@ fn credentials_from_login_open_a_registry_with_accounts_and_logout_forgets_them(
         }
         command
     };
-    let reference = format!("{}/kiln/private:v1", registry.host);
+    let reference = format!("{}/kiln/private:v1", registry.host());
     let app = path_str(dir.path());
     let push = ["registry", "push", &reference, "-f", app, "--insecure"];
 
@@ -319,13 +239,13 @@ fn credentials_from_login_open_a_registry_with_accounts_and_logout_forgets_them(
         stderr.contains(&format!("cannot push to {reference}")),
         "{stderr}"
     );
-    let hint = format!("log in with kiln registry login {}", registry.host);
+    let hint = format!("log in with kiln registry login {}", registry.host());
     assert!(stderr.contains(&hint), "{stderr}");
 
     let login = [
         "registry",
         "login",
-        &registry.host,
+        &registry.host(),
         "-u",
         "kiln",
         "--insecure",
@@ -337,10 +257,10 @@ fn credentials_from_login_open_a_registry_with_accounts_and_logout_forgets_them(
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(
         stdout.trim(),
-        format!("Logged in to {} as kiln", registry.host)
+        format!("Logged in to {} as kiln", registry.host())
     );
     let config = std::fs::read_to_string(docker.path().join("config.json")).unwrap();
-    assert!(config.contains(&registry.host), "{config}");
+    assert!(config.contains(&registry.host()), "{config}");
 
     let (code, _, stderr) = run_with(kiln_as(None), cache.path(), &push);
     assert_eq!(code, Some(0), "{stderr}");
@@ -352,9 +272,9 @@ fn credentials_from_login_open_a_registry_with_accounts_and_logout_forgets_them(
         "{stdout}"
     );
 
-    let logout = ["registry", "logout", &registry.host];
+    let logout = ["registry", "logout", &registry.host()];
     let (_, stdout, _) = run_with(kiln_as(None), cache.path(), &logout);
-    assert_eq!(stdout.trim(), format!("Logged out of {}", registry.host));
+    assert_eq!(stdout.trim(), format!("Logged out of {}", registry.host()));
     let (code, _, stderr) = run_with(kiln_as(None), cache.path(), &pull);
     assert_eq!(code, Some(1), "forgotten credentials: {stderr}");
     assert!(stderr.contains(&hint), "{stderr}");
@@ -362,10 +282,10 @@ fn credentials_from_login_open_a_registry_with_accounts_and_logout_forgets_them(
 
 #[test]
 fn a_digest_reference_pulls_exactly_that_artifact() {
-    let registry = Registry::start();
+    let registry = Broker::registry();
     let dir = app();
     let cache = tempfile::tempdir().unwrap();
-    let reference = format!("{}/kiln/pinned:v1", registry.host);
+    let reference = format!("{}/kiln/pinned:v1", registry.host());
     let app = path_str(dir.path());
     let push = ["registry", "push", &reference, "-f", app, "--insecure"];
     let (_, stdout, stderr) = run(cache.path(), &push);
@@ -375,20 +295,20 @@ fn a_digest_reference_pulls_exactly_that_artifact() {
         .and_then(|rest| rest.split_whitespace().next())
         .unwrap_or_else(|| panic!("{stdout}\n{stderr}"))
         .to_string();
-    let pinned = format!("{}/kiln/pinned@{digest}", registry.host);
+    let pinned = format!("{}/kiln/pinned@{digest}", registry.host());
     let (code, stdout, stderr) = run(cache.path(), &["registry", "pull", &pinned, "--insecure"]);
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(stdout.trim(), format!("Pulled {pinned}@{digest}"));
 }
 
 /// Pushes with oras (`tests/oras/push.py`, run by the venv scripts/python-venv.sh makes).
-fn oras_push(registry: &Registry, target: &str, args: &[&str]) {
+fn oras_push(registry: &Broker, target: &str, args: &[&str]) {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let python = root.join("target/python-venv/bin/python");
     let script = root.join("crates/cli/tests/oras/push.py");
     let output = Command::new(python)
         .arg(script)
-        .args([registry.host.as_str(), target])
+        .args([registry.host().as_str(), target])
         .args(args)
         .output()
         .expect("the python venv (scripts/python-venv.sh)");
@@ -401,12 +321,12 @@ fn oras_push(registry: &Registry, target: &str, args: &[&str]) {
 
 #[tokio::test]
 async fn an_app_another_tool_laid_out_runs_and_a_container_image_is_refused() {
-    let registry = Registry::start();
+    let registry = Broker::registry();
     oras_push(&registry, "other/app:v1", &["spin", HTTP_HELLO]);
     oras_push(&registry, "other/image:v1", &["image"]);
     let cache = tempfile::tempdir().unwrap();
 
-    let reference = format!("{}/other/app:v1", registry.host);
+    let reference = format!("{}/other/app:v1", registry.host());
     let state = tempfile::tempdir().unwrap();
     let mut command = kiln();
     command
@@ -421,7 +341,7 @@ async fn an_app_another_tool_laid_out_runs_and_a_container_image_is_refused() {
         server.stderr()
     );
 
-    let image = format!("{}/other/image:v1", registry.host);
+    let image = format!("{}/other/image:v1", registry.host());
     let (code, _, stderr) = run(cache.path(), &["registry", "pull", &image, "--insecure"]);
     assert_eq!(code, Some(1));
     assert!(
@@ -434,20 +354,17 @@ async fn an_app_another_tool_laid_out_runs_and_a_container_image_is_refused() {
 
 #[test]
 fn a_corrupted_layer_is_refused_by_digest_and_never_cached() {
-    let registry = Registry::start();
+    let registry = Broker::registry();
     let dir = app();
     let cache = tempfile::tempdir().unwrap();
-    let reference = format!("{}/kiln/corrupt:v1", registry.host);
+    let reference = format!("{}/kiln/corrupt:v1", registry.host());
     let app = path_str(dir.path());
     let push = ["registry", "push", &reference, "-f", app, "--insecure"];
     let (code, _, stderr) = run(cache.path(), &push);
     assert_eq!(code, Some(0), "{stderr}");
     // The registry's copy of the large file goes bad on its disk.
     let large = "x".repeat(4096);
-    let blobs = registry
-        ._dir
-        .path()
-        .join("data/docker/registry/v2/blobs/sha256");
+    let blobs = registry.dir().join("data/docker/registry/v2/blobs/sha256");
     let hex = sha256_hex(large.as_bytes());
     let stored = blobs.join(&hex[..2]).join(&hex).join("data");
     std::fs::write(&stored, "y".repeat(4096)).unwrap();
@@ -511,14 +428,14 @@ fn key_pair(dir: &std::path::Path, name: &str) -> (String, String) {
 
 #[tokio::test]
 async fn a_signed_app_runs_only_under_its_key_and_openssl_checks_the_signature() {
-    let registry = Registry::start();
+    let registry = Broker::registry();
     let dir = app();
     let keys = tempfile::tempdir().unwrap();
     let (private, public) = key_pair(keys.path(), "kiln");
     let (_, other_public) = key_pair(keys.path(), "other");
     let cache = tempfile::tempdir().unwrap();
     let app = path_str(dir.path());
-    let signed = format!("{}/kiln/signed:v1", registry.host);
+    let signed = format!("{}/kiln/signed:v1", registry.host());
     let push = [
         "registry",
         "push",
@@ -532,7 +449,7 @@ async fn a_signed_app_runs_only_under_its_key_and_openssl_checks_the_signature()
     let (code, stdout, stderr) = run(cache.path(), &push);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stdout.contains(", signed)"), "{stdout}");
-    let unsigned = format!("{}/kiln/unsigned:v1", registry.host);
+    let unsigned = format!("{}/kiln/unsigned:v1", registry.host());
     run(
         cache.path(),
         &["registry", "push", &unsigned, "-f", app, "--insecure"],
@@ -577,7 +494,7 @@ async fn a_signed_app_runs_only_under_its_key_and_openssl_checks_the_signature()
         .unwrap();
     let sig_tag = format!(
         "{}/kiln/signed:{}.sig",
-        registry.host,
+        registry.host(),
         digest.replacen(':', "-", 1)
     );
     let raw = Command::new("skopeo")
@@ -672,11 +589,11 @@ async fn a_signed_app_runs_only_under_its_key_and_openssl_checks_the_signature()
 
 #[tokio::test]
 async fn precompiled_code_from_a_verified_artifact_starts_without_compiling() {
-    let registry = Registry::start();
+    let registry = Broker::registry();
     let dir = app();
     let keys = tempfile::tempdir().unwrap();
     let (private, public) = key_pair(keys.path(), "kiln");
-    let reference = format!("{}/kiln/precompiled:v1", registry.host);
+    let reference = format!("{}/kiln/precompiled:v1", registry.host());
     let app = path_str(dir.path());
     let push_cache = tempfile::tempdir().unwrap();
     let push = [
@@ -757,7 +674,7 @@ async fn precompiled_code_from_a_verified_artifact_starts_without_compiling() {
 
 #[test]
 fn a_verify_policy_in_the_runtime_config_refuses_unsigned_apps() {
-    let registry = Registry::start();
+    let registry = Broker::registry();
     let dir = app();
     let keys = tempfile::tempdir().unwrap();
     let (_, public) = key_pair(keys.path(), "kiln");
@@ -765,7 +682,7 @@ fn a_verify_policy_in_the_runtime_config_refuses_unsigned_apps() {
     std::fs::write(&config, "[verify]\nkey = \"kiln.pub\"\n").unwrap();
     assert!(public.ends_with("kiln.pub"));
     let cache = tempfile::tempdir().unwrap();
-    let unsigned = format!("{}/kiln/policy:v1", registry.host);
+    let unsigned = format!("{}/kiln/policy:v1", registry.host());
     let app = path_str(dir.path());
     run(
         cache.path(),
