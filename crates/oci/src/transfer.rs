@@ -49,7 +49,7 @@ pub(crate) async fn download(
             }
             Err(e) if attempt < ATTEMPTS => {
                 let wait = Duration::from_millis(200 * u64::from(attempt));
-                eprintln!(
+                tracing::warn!(
                     "fetching {} of {image} failed ({e}); trying again in {wait:?}",
                     layer.digest
                 );
