@@ -98,41 +98,46 @@ pub(crate) fn from_tools(
     for (name, value) in &tool.limits {
         let mut field = at.clone();
         field.push(Key::from(name));
-        parse_limit(&mut limits, name, value).map_err(|message| doc.error(field, message))?;
+        limits
+            .set(name, value)
+            .map_err(|message| doc.error(field, message))?;
     }
     Ok(limits)
 }
 
-/// Sets the limit `name` of `limits` from its manifest `value`.
-fn parse_limit(limits: &mut Limits, name: &str, value: &toml::Value) -> Result<(), String> {
-    let size = || match value {
-        toml::Value::Integer(n) if *n > 0 => Ok(*n as u64),
-        toml::Value::String(text) => parse_size(text),
-        _ => Err(format!(
-            "{name} must be a size such as \"64 MiB\" or a number of bytes"
-        )),
-    };
-    match name {
-        "max_memory" => limits.max_memory = Some(size()?),
-        "max_request_body" => limits.max_request_body = Some(size()?),
-        "max_response_body" => limits.max_response_body = Some(size()?),
-        "timeout" => match value {
-            toml::Value::String(text) => limits.timeout = Some(parse_duration(text)?),
-            _ => return Err("timeout must be a duration such as \"30s\"".into()),
-        },
-        "max_concurrent" => match value {
-            toml::Value::Integer(n) if (1..=i64::from(u32::MAX)).contains(n) => {
-                limits.max_concurrent = Some(*n as u32)
+impl Limits {
+    /// Sets the limit `name` from its TOML `value` (`max_memory = "64 MiB"`,
+    /// `timeout = "5s"`, ...); the error says what the value should look like.
+    pub fn set(&mut self, name: &str, value: &toml::Value) -> Result<(), String> {
+        let size = || match value {
+            toml::Value::Integer(n) if *n > 0 => Ok(*n as u64),
+            toml::Value::String(text) => parse_size(text),
+            _ => Err(format!(
+                "{name} must be a size such as \"64 MiB\" or a number of bytes"
+            )),
+        };
+        match name {
+            "max_memory" => self.max_memory = Some(size()?),
+            "max_request_body" => self.max_request_body = Some(size()?),
+            "max_response_body" => self.max_response_body = Some(size()?),
+            "timeout" => match value {
+                toml::Value::String(text) => self.timeout = Some(parse_duration(text)?),
+                _ => return Err("timeout must be a duration such as \"30s\"".into()),
+            },
+            "max_concurrent" => match value {
+                toml::Value::Integer(n) if (1..=i64::from(u32::MAX)).contains(n) => {
+                    self.max_concurrent = Some(*n as u32)
+                }
+                _ => return Err("max_concurrent must be a whole number of requests, at least 1".into()),
+            },
+            other => {
+                return Err(format!(
+                    "unknown limit `{other}`: kiln knows max_memory, timeout, max_concurrent, max_request_body and max_response_body"
+                ))
             }
-            _ => return Err("max_concurrent must be a whole number of requests, at least 1".into()),
-        },
-        other => {
-            return Err(format!(
-                "unknown limit `{other}`: kiln knows max_memory, timeout, max_concurrent, max_request_body and max_response_body"
-            ))
         }
+        Ok(())
     }
-    Ok(())
 }
 
 #[cfg(test)]

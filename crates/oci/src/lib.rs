@@ -15,6 +15,6 @@ pub use blobs::{BlobError, BlobStore};
 pub use client::RegistryOptions;
 pub use credentials::{login, logout};
 pub use locked::{Inline, LockedApp, LockedError};
-pub use registry::{pull, push, Precompiled, Pulled, Pushed};
+pub use registry::{pull, push, resolve, Precompiled, Pulled, Pushed};
 pub use signing::{SignKey, VerifyKey};
 pub use transfer::Transfer;

@@ -68,6 +68,24 @@ pub fn parse_reference(reference: &str) -> anyhow::Result<Reference> {
     })
 }
 
+/// `reference` pinned to the digest its registry gives it now (`REGISTRY/REPOSITORY@sha256:...`),
+/// so that every host that pulls it later gets the same app; an error when it is not there.
+pub async fn resolve(reference: &str, options: &RegistryOptions) -> anyhow::Result<String> {
+    let image = parse_reference(reference)?;
+    let auth = auth_for(&image);
+    let digest = options
+        .client()
+        .fetch_manifest_digest(&image, &auth)
+        .await
+        .map_err(|e| explain(e, &image))
+        .with_context(|| format!("cannot find {image}: is the reference right (push it with kiln registry push), and the registry up (--insecure for a plain-HTTP one)?"))?;
+    Ok(format!(
+        "{}/{}@{digest}",
+        image.registry(),
+        image.repository()
+    ))
+}
+
 /// A component compiled for one engine, shipped beside its Wasm.
 #[derive(Debug, Clone)]
 pub struct Precompiled {

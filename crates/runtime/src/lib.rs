@@ -38,7 +38,7 @@ pub use error::LoadError;
 pub use fault::{Failure, FailureKind};
 pub use grants::{DirGrant, Grants, GuestStdio};
 pub use guest_logs::GuestLogs;
-pub use http::{plain_response, HttpComponent, HttpExport, HttpResponse};
+pub use http::{plain_response, text_response, HttpComponent, HttpExport, HttpResponse};
 pub use instance::InstanceRecipe;
 pub use limits::{ComponentLimits, MemoryLimitExceeded, DEFAULT_LIMITS};
 pub use metrics::Metrics;

@@ -13,6 +13,6 @@ mod sql;
 mod sqlite_file;
 
 pub use key_value::{KeyValueStore, SqliteKeyValue};
-pub use nats_kv::NatsKeyValue;
+pub use nats_kv::{open_bucket, BucketSettings, NatsKeyValue};
 pub use redis_kv::{redis_connection_config, RedisKeyValue};
 pub use sql::{QueryResult, SqlDatabase, SqlValue, SqliteDatabase};

@@ -49,7 +49,7 @@ impl NatsKeyValue {
                     .await
                     .with_context(|| format!("cannot connect to NATS at {}", self.url))?;
                 let context = jetstream::new(client);
-                open_bucket(&context, &self.bucket)
+                open_bucket(&context, &BucketSettings::named(&self.bucket))
                     .await
                     .with_context(|| format!("NATS key-value bucket {:?}", self.bucket))
             })
@@ -96,10 +96,36 @@ impl NatsKeyValue {
     }
 }
 
-/// The bucket's store, creating the bucket when it does not exist. The stream is created
-/// directly (as `create_key_value` would configure it) so that servers older than 2.10,
-/// whose account info the client cannot read, work too.
-async fn open_bucket(context: &jetstream::Context, bucket: &str) -> anyhow::Result<kv::Store> {
+/// How a key-value bucket is made when it does not exist yet.
+#[derive(Debug, Clone)]
+pub struct BucketSettings {
+    /// The bucket's name.
+    pub name: String,
+    /// Values kept per key (1: the last only).
+    pub history: i64,
+    /// How long a value is kept after it is written (zero: for ever).
+    pub max_age: std::time::Duration,
+}
+
+impl BucketSettings {
+    /// A bucket that keeps each key's last value for ever.
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            history: 1,
+            max_age: std::time::Duration::ZERO,
+        }
+    }
+}
+
+/// The bucket's store, creating the bucket as `settings` say when it does not exist. The
+/// stream is created directly (as `create_key_value` would configure it) so that servers older
+/// than 2.10, whose account info the client cannot read, work too.
+pub async fn open_bucket(
+    context: &jetstream::Context,
+    settings: &BucketSettings,
+) -> anyhow::Result<kv::Store> {
+    let bucket = &settings.name;
     if let Ok(store) = context.get_key_value(bucket).await {
         return Ok(store);
     }
@@ -107,7 +133,8 @@ async fn open_bucket(context: &jetstream::Context, bucket: &str) -> anyhow::Resu
         .get_or_create_stream(stream::Config {
             name: format!("KV_{bucket}"),
             subjects: vec![format!("$KV.{bucket}.>")],
-            max_messages_per_subject: 1,
+            max_messages_per_subject: settings.history,
+            max_age: settings.max_age,
             allow_rollup: true,
             deny_delete: true,
             allow_direct: true,

@@ -3,14 +3,12 @@
 //! many of their instances it may hold at once (so the pool is sized for it), then turns its
 //! events into calls of their exports, under the components' limits.
 
-use std::net::SocketAddr;
-
 use futures::future::BoxFuture;
 use kiln_manifest::{AppSpec, ManifestError};
 use kiln_runtime::{AppComponents, ComponentLimits, LoadedApp};
 use tokio_util::sync::CancellationToken;
 
-use crate::http::ServerOptions;
+use crate::http::{HttpBinding, ServerOptions};
 
 /// A trigger type: its name (`TYPE` in `[[trigger.TYPE]]`) and how it reads an app.
 pub struct TriggerType {
@@ -60,8 +58,8 @@ pub struct Started {
 
 /// What the host gives every trigger.
 pub struct TriggerHost {
-    /// Where the HTTP trigger listens (port 0 picks a free port).
-    pub listen: SocketAddr,
+    /// Where the HTTP trigger serves its routes.
+    pub http: HttpBinding,
     /// How the HTTP trigger treats its clients.
     pub server: ServerOptions,
     /// The arguments a command trigger passes its component (after the component id).

@@ -2,6 +2,9 @@
 
 mod build;
 mod capabilities;
+mod deploy;
+mod host;
+mod lattice;
 mod limits;
 mod listen;
 mod progress;
@@ -26,6 +29,13 @@ pub(crate) enum Command {
     /// Push and pull applications as OCI artifacts.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Join a lattice of hosts (through NATS) and run what its deployments place here.
+    Host(host::HostCommand),
+    /// Deploy an app to a lattice: replicas spread over its hosts.
+    Deploy(deploy::DeployCommand),
+    /// Look at and change a lattice.
+    #[command(subcommand)]
+    Lattice(lattice::LatticeCommand),
 }
 
 impl Command {
@@ -37,6 +47,9 @@ impl Command {
             Command::Up(c) => c.run().await,
             Command::Build(c) => c.run(),
             Command::Registry(c) => c.run().await,
+            Command::Host(c) => c.run().await,
+            Command::Deploy(c) => c.run().await,
+            Command::Lattice(c) => c.run().await,
         }
     }
 }

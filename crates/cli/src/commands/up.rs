@@ -81,7 +81,7 @@ impl UpCommand {
         let app = LoadedApp::configure(&runtime, app, &options).await?;
         let components = app.load_components(&triggers.components(), &*content)?;
         let host = TriggerHost {
-            listen: self.listen.address(),
+            http: kiln_trigger::http::HttpBinding::Listen(self.listen.address()),
             server: self.listen.server_options(),
             args: self.args,
             shutdown: CancellationToken::new(),

@@ -25,6 +25,26 @@ impl Broker {
         Self::start("nats-server", args.to_vec(), port)
     }
 
+    /// A NATS server with JetStream, storing under [`Broker::dir`] (so a restart keeps its
+    /// streams and key-value buckets).
+    pub(crate) fn nats_jetstream() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let store = dir.path().display().to_string();
+        let args = [
+            "-a",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-js",
+            "-sd",
+            &store,
+        ];
+        let mut broker = Self::start("nats-server", args.map(String::from).to_vec(), port);
+        broker.dir = Some(dir);
+        broker
+    }
+
     /// A NATS server that admits only `user` with `password`.
     pub(crate) fn nats_protected(user: &str, password: &str) -> Self {
         let port = free_port();

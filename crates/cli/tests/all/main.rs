@@ -9,6 +9,7 @@ mod durability;
 mod escapes;
 mod example;
 mod faults;
+mod lattice;
 mod messaging;
 mod mqtt;
 mod mqtt_trigger;

@@ -298,7 +298,9 @@ where
     try_connect(base).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
-async fn try_connect<B>(base: &str) -> Result<hyper::client::conn::http1::SendRequest<B>, String>
+pub(crate) async fn try_connect<B>(
+    base: &str,
+) -> Result<hyper::client::conn::http1::SendRequest<B>, String>
 where
     B: http_body::Body + Send + 'static,
     B::Data: Send,
@@ -316,7 +318,7 @@ where
 }
 
 /// Reads `response` whole.
-async fn read_response(
+pub(crate) async fn read_response(
     response: hyper::Response<hyper::body::Incoming>,
 ) -> Result<Response, String> {
     let status = response.status().as_u16();

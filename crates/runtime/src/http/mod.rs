@@ -148,7 +148,12 @@ pub fn plain_response(status: u16) -> HttpResponse {
     let status =
         http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
     let reason = status.canonical_reason().unwrap_or("Error");
-    let body = Bytes::from(format!("{reason}\n"));
+    text_response(status, format!("{reason}\n"))
+}
+
+/// A plain-text response made by kiln itself, with `status` and `text`.
+pub fn text_response(status: http::StatusCode, text: String) -> HttpResponse {
+    let body = Bytes::from(text);
     let mut response = hyper::Response::new(
         http_body_util::Full::new(body)
             .map_err(|never| match never {})

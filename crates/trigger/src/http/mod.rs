@@ -20,7 +20,7 @@ pub use admin::serve_admin;
 pub use config::{HttpRoute, HttpRoutes, RouteSpec, TYPE};
 pub use handler::RequestHandler;
 pub use router::{RouteMatch, Router};
-pub use server::{serve, ServerOptions};
+pub use server::{serve, HttpService, ServerOptions};
 
 use crate::{Configured, Started, Trigger, TriggerHost, TriggerType};
 
@@ -78,7 +78,11 @@ impl Trigger for HttpTrigger {
         let loaded = components.get_each::<HttpExport>(self.distinct_components())?;
         let handler = Arc::new(RequestHandler::for_routes(&self.routes, loaded)?);
         app.serve_local_requests_with(&(handler.clone() as Arc<dyn LocalHttp>));
-        let listener = bind(host.listen, "--listen").await?;
+        let listen = match &host.http {
+            HttpBinding::Listen(addr) => *addr,
+            HttpBinding::Mount(slot) => return Ok(mounted(&handler, slot, host)),
+        };
+        let listener = bind(listen, "--listen").await?;
         let base_url = format!("http://{}", listener.local_addr()?);
         let mut summary = vec![format!("Serving {base_url}"), "Available Routes:".into()];
         for (component, route) in handler.router().routes() {
@@ -92,6 +96,38 @@ impl Trigger for HttpTrigger {
         })
     }
 }
+
+/// Hands `handler` to the host that mounts it on its own listener; the trigger then only
+/// waits for the host to stop.
+fn mounted(handler: &Arc<RequestHandler>, slot: &HttpMount, host: &TriggerHost) -> Started {
+    let _ = slot.set(handler.clone());
+    let summary = handler
+        .router()
+        .routes()
+        .map(|(component, route)| format!("  {component}: {route}"))
+        .collect();
+    let shutdown = host.shutdown.clone();
+    Started {
+        summary,
+        running: Box::pin(async move {
+            shutdown.cancelled().await;
+            Ok(None)
+        }),
+    }
+}
+
+/// Where an app's HTTP routes are served.
+#[derive(Clone)]
+pub enum HttpBinding {
+    /// On a listener of the app's own at this address (port 0 picks a free port).
+    Listen(std::net::SocketAddr),
+    /// On a listener the host shares among apps: the app's handler is put in this slot,
+    /// and the host passes it the app's requests.
+    Mount(HttpMount),
+}
+
+/// The slot an app's [`RequestHandler`] is put in when its host mounts it ([`HttpBinding::Mount`]).
+pub type HttpMount = Arc<std::sync::OnceLock<Arc<RequestHandler>>>;
 
 /// Binds `addr` (given with the command-line `flag`), saying what to do when the port is taken.
 pub async fn bind(addr: std::net::SocketAddr, flag: &str) -> anyhow::Result<TcpListener> {

@@ -9,10 +9,32 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
+use kiln_runtime::HttpResponse;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use super::RequestHandler;
+
+/// What answers the requests of a listener: one app's [`RequestHandler`], or a host that
+/// serves many apps on one port.
+pub trait HttpService: Send + Sync + 'static {
+    /// Answers one request from `client`. Never fails: errors become error responses.
+    fn call(
+        &self,
+        request: hyper::Request<Incoming>,
+        client: std::net::SocketAddr,
+    ) -> impl Future<Output = HttpResponse> + Send;
+}
+
+impl HttpService for RequestHandler {
+    fn call(
+        &self,
+        request: hyper::Request<Incoming>,
+        client: std::net::SocketAddr,
+    ) -> impl Future<Output = HttpResponse> + Send {
+        self.handle(request, client)
+    }
+}
 
 /// Server settings.
 #[derive(Debug, Clone)]
@@ -44,9 +66,9 @@ const MAX_STREAMS_PER_CONNECTION: u32 = 256;
 
 /// Serves `handler` on `listener` until `shutdown` resolves, then stops accepting and lets
 /// in-flight connections finish for up to `options.shutdown_grace`.
-pub async fn serve(
+pub async fn serve<S: HttpService>(
     listener: TcpListener,
-    handler: Arc<RequestHandler>,
+    handler: Arc<S>,
     options: ServerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
@@ -67,7 +89,7 @@ pub async fn serve(
         let handler = handler.clone();
         let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
             let handler = handler.clone();
-            async move { Ok::<_, std::convert::Infallible>(handler.handle(request, client).await) }
+            async move { Ok::<_, std::convert::Infallible>(handler.call(request, client).await) }
         });
         let (builder, watcher) = (builder.clone(), graceful.watcher());
         let header_read_timeout = options.header_read_timeout;
