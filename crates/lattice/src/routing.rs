@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use arc_swap::ArcSwap;
 use http::{Request, StatusCode};
@@ -14,6 +15,9 @@ use kiln_trigger::http::HttpService;
 
 use crate::apps::AppHost;
 use crate::forward::{hops, Forwarder, MAX_HOPS};
+
+/// How long a request waits for a host to serve its deployment before it is answered 503.
+const WAIT_FOR_SERVER: Duration = Duration::from_secs(3);
 
 /// Where each deployment is served: what a host learns from the lattice.
 #[derive(Debug, Default)]
@@ -82,28 +86,34 @@ impl HttpService for LatticeHttp {
                 format!("no deployment of this lattice answers to the host name \"{host}\": send the deployment's name as the Host (NAME.example.com, or NAME.localhost)\n"),
             );
         };
-        if let Some(app) = self.apps.get(deployment) {
-            let Some(handler) = app.http() else {
-                return text_response(
-                    StatusCode::NOT_FOUND,
-                    format!("deployment {deployment} has no HTTP routes\n"),
-                );
-            };
-            // `app` is held until the response head is out: a stop waits for it.
-            return handler.handle(request, client).await;
-        }
+        let deployment = deployment.to_string();
         let hops = hops(&request);
-        let peers = routing
-            .holders
-            .get(deployment)
-            .map_or(&[][..], Vec::as_slice);
-        if hops >= MAX_HOPS || peers.is_empty() {
-            return text_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("no host serves deployment {deployment} right now\n"),
-            );
+        // A deployment being placed (or moved) has no server for a moment: wait for one.
+        let deadline = Instant::now() + WAIT_FOR_SERVER;
+        loop {
+            if let Some(app) = self.apps.get(&deployment) {
+                let Some(handler) = app.http() else {
+                    return text_response(
+                        StatusCode::NOT_FOUND,
+                        format!("deployment {deployment} has no HTTP routes\n"),
+                    );
+                };
+                // `app` is held until the response head is out: a stop waits for it.
+                return handler.handle(request, client).await;
+            }
+            let routing = self.routing.load();
+            let peers = routing.holders.get(&deployment).filter(|p| !p.is_empty());
+            if let Some(peers) = peers.filter(|_| hops < MAX_HOPS) {
+                return self.forwarder.forward(request, peers, hops).await;
+            }
+            if Instant::now() > deadline {
+                return text_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    format!("no host serves deployment {deployment} right now\n"),
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        self.forwarder.forward(request, peers, hops).await
     }
 }
 

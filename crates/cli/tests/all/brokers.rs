@@ -26,12 +26,12 @@ impl Broker {
     }
 
     /// A NATS server with JetStream, storing under [`Broker::dir`] (so a restart keeps its
-    /// streams and key-value buckets).
-    pub(crate) fn nats_jetstream() -> Self {
+    /// streams and key-value buckets); with `account`, only that user and password get in.
+    pub(crate) fn nats_jetstream(account: Option<(&str, &str)>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let store = dir.path().display().to_string();
-        let args = [
+        let mut args: Vec<String> = [
             "-a",
             "127.0.0.1",
             "-p",
@@ -39,8 +39,13 @@ impl Broker {
             "-js",
             "-sd",
             &store,
-        ];
-        let mut broker = Self::start("nats-server", args.map(String::from).to_vec(), port);
+        ]
+        .map(String::from)
+        .to_vec();
+        if let Some((user, password)) = account {
+            args.extend(["--user", user, "--pass", password].map(String::from));
+        }
+        let mut broker = Self::start("nats-server", args, port);
         broker.dir = Some(dir);
         broker
     }

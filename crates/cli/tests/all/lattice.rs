@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::Empty;
-use kiln_test_guests::HTTP_ECHO;
+use kiln_test_guests::{HTTP_ECHO, HTTP_FAULTS};
 use serde_json::Value;
 
 use crate::brokers::Broker;
@@ -22,6 +22,8 @@ use crate::util::{app_dir, kiln, read_response, try_connect, Response, Server};
 /// A lattice of its own: NATS, a registry with two versions of an echo app, and hosts.
 struct TestLattice {
     nats: Broker,
+    /// The NATS flags besides the URL (credentials).
+    credentials: Vec<String>,
     registry: Broker,
     state: tempfile::TempDir,
     hosts: BTreeMap<String, Server>,
@@ -29,14 +31,23 @@ struct TestLattice {
 
 impl TestLattice {
     fn new() -> Self {
+        Self::with_nats(Broker::nats_jetstream(None), Vec::new())
+    }
+
+    /// A lattice on `nats`, reached with the flags `credentials`.
+    fn with_nats(nats: Broker, credentials: Vec<String>) -> Self {
         let lattice = Self {
-            nats: Broker::nats_jetstream(),
+            nats,
+            credentials,
             registry: Broker::registry(),
             state: tempfile::tempdir().unwrap(),
             hosts: BTreeMap::new(),
         };
         for version in ["v1", "v2"] {
-            lattice.push(version);
+            let manifest = format!(
+                "spin_manifest_version = 2\n[application]\nname = \"echo\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"echo\"\n[component.echo]\nsource = \"{HTTP_ECHO}\"\nenvironment = {{ VERSION = \"{version}\" }}\n"
+            );
+            lattice.push(&lattice.app(version), &manifest);
         }
         lattice
     }
@@ -56,32 +67,24 @@ impl TestLattice {
         format!("{}/kiln/echo:{version}", self.registry.host())
     }
 
-    /// Pushes the echo app whose `VERSION` variable of its environment is `version`.
-    fn push(&self, version: &str) {
-        let manifest = format!(
-            "spin_manifest_version = 2\n[application]\nname = \"echo\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"echo\"\n[component.echo]\nsource = \"{HTTP_ECHO}\"\nenvironment = {{ VERSION = \"{version}\" }}\n"
-        );
-        let dir = app_dir(&[("spin.toml", &manifest)]);
+    /// Pushes the app of `manifest` to `reference`.
+    fn push(&self, reference: &str, manifest: &str) {
+        let dir = app_dir(&[("spin.toml", manifest)]);
         let dir = dir.path().to_str().unwrap();
-        let output = run(kiln().args([
-            "registry",
-            "push",
-            &self.app(version),
-            "-f",
-            dir,
-            "--insecure",
-        ]));
+        let output = run(kiln().args(["registry", "push", reference, "-f", dir, "--insecure"]));
         assert!(output.status.success(), "{}", stderr(&output));
     }
 
     /// The flags that name this lattice.
     fn flags(&self) -> Vec<String> {
-        vec![
+        let mut flags = vec![
             "--nats".into(),
             self.nats.url("nats"),
             "--lattice".into(),
             "test".into(),
-        ]
+        ];
+        flags.extend(self.credentials.iter().cloned());
+        flags
     }
 
     /// Starts a host `name` with `labels` (`KEY=VALUE`).
@@ -370,9 +373,10 @@ async fn a_killed_hosts_replica_moves_and_the_survivors_keep_answering() {
     assert!(moved < Duration::from_secs(5), "took {moved:?}");
     assert!(
         failures.is_empty(),
-        "{} of {sent} failed: {:?}",
+        "{} of {sent} failed: {:?}\n{}",
         failures.len(),
-        &failures[..failures.len().min(5)]
+        &failures[..failures.len().min(5)],
+        lattice.logs()
     );
 }
 
@@ -527,4 +531,85 @@ async fn bad_deployments_are_clear_errors_and_disturb_nothing() {
     // Nothing else moved.
     assert_eq!(version(&lattice.url("a"), "web").await, "v1");
     assert_eq!(lattice.running("web").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scaling_down_lets_requests_in_flight_finish() {
+    let mut lattice = TestLattice::new();
+    lattice.start_host("a", &[]);
+    lattice.start_host("b", &[]);
+    let app = format!("{}/kiln/faults:v1", lattice.registry.host());
+    let manifest = format!(
+        "spin_manifest_version = 2\n[application]\nname = \"faults\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"faults\"\n[component.faults]\nsource = \"{HTTP_FAULTS}\"\n"
+    );
+    lattice.push(&app, &manifest);
+    lattice.deploy(&[&app, "--name", "slow", "--replicas", "2"]);
+    // A slow request on b, which the scale-down to one replica removes (a keeps its own).
+    let b = lattice.url("b");
+    let slow = tokio::spawn(async move {
+        let mut sender = try_connect::<Empty<Bytes>>(&b).await.unwrap();
+        let request = http::Request::get("/sleep?ms=4000")
+            .header("host", "slow.localhost")
+            .body(Empty::new())
+            .unwrap();
+        read_response(sender.send_request(request).await.unwrap()).await
+    });
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    lattice.deploy(&[&app, "--name", "slow", "--replicas", "1"]);
+    assert!(
+        !slow.is_finished(),
+        "the request ended before the scale-down"
+    );
+    let answer = slow.await.unwrap().unwrap();
+    assert_eq!((answer.status, answer.body.trim()), (200, "slept"));
+    assert_eq!(lattice.running("slow").keys().collect::<Vec<_>>(), ["a"]);
+    assert!(lattice.hosts["b"].stderr_shows("stopping deployment slow"));
+    assert!(lattice.hosts["b"].stderr_shows("stopped"));
+    // b still answers for it, through a.
+    assert_eq!(ask(&lattice.url("b"), "slow").await.unwrap().status, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lattice_behind_nats_credentials_and_beside_another() {
+    let nats = Broker::nats_jetstream(Some(("kiln", "s3cret")));
+    let credentials = ["--nats-user", "kiln", "--nats-password", "s3cret"].map(String::from);
+    let mut lattice = TestLattice::with_nats(nats, credentials.to_vec());
+    lattice.start_host("a", &[]);
+    lattice.deploy(&[&lattice.app("v1"), "--name", "web"]);
+    assert_eq!(version(&lattice.url("a"), "web").await, "v1");
+
+    let url = lattice.nats.url("nats");
+    let wrong = run(kiln().args([
+        "lattice",
+        "status",
+        "--nats",
+        &url,
+        "--nats-user",
+        "kiln",
+        "--nats-password",
+        "wrong",
+    ]));
+    assert!(!wrong.status.success());
+    assert!(
+        stderr(&wrong).contains("cannot connect to NATS"),
+        "{}",
+        stderr(&wrong)
+    );
+
+    // Another lattice on the same NATS sees none of this one.
+    let other = run(kiln()
+        .args([
+            "lattice",
+            "status",
+            "--json",
+            "--nats",
+            &url,
+            "--lattice",
+            "other",
+        ])
+        .args(&credentials));
+    assert!(other.status.success(), "{}", stderr(&other));
+    let status: Value = serde_json::from_slice(&other.stdout).unwrap();
+    assert_eq!(status["deployments"], serde_json::json!([]));
+    assert_eq!(status["hosts"], serde_json::json!([]));
 }
