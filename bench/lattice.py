@@ -1,8 +1,8 @@
 """A lattice of three `kiln host`s on this machine beside the same app on one `kiln up`:
 requests/s and p50/p99 (wrk, 64 connections) of the hello workload through `kiln up`, through
 a host that runs a replica, and through a host that runs none (each request forwarded to one
-that does: the forwarding cost); then the time from SIGKILL of the only host with a replica to
-a request through another host answered again. Runs nats-server with JetStream and a
+that does: the forwarding cost); then the time from SIGKILL of the only host with a replica
+(not the reconciler's) to a request through another host answered again. Runs nats-server with JetStream and a
 Distribution registry (Debian's docker-registry) on local ports.
 Usage: lattice.py KILN WASM WORK_DIR SECONDS."""
 
@@ -30,7 +30,7 @@ def spawn(args, **kw):
 
 def answers(port, host):
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request("GET", "/", headers={"Host": host})
         return conn.getresponse().status == 200
     except OSError:
@@ -89,13 +89,17 @@ try:
     wait(UP_PORT)
     hosts = []
     for i, port in enumerate(HOST_PORTS):
+        # h0 starts first and reconciles; the replica goes to a host labelled for apps.
+        role = "app" if i > 0 else "control"
         hosts.append(spawn([kiln, "host", *LATTICE, "--name", f"h{i}", "--listen", f"127.0.0.1:{port}",
-                            "--insecure", "--state-dir", os.path.join(work, f"h{i}")], cwd=work))
-    time.sleep(1)
-    kiln_run("deploy", reference, "--name", "web", "--replicas", "1", *LATTICE, "--insecure")
+                            "--label", f"role={role}", "--insecure", "--state-dir",
+                            os.path.join(work, f"h{i}")], cwd=work))
+        time.sleep(0.5)
+    kiln_run("deploy", reference, "--name", "web", "--replicas", "1", "--require", "role=app",
+             *LATTICE, "--insecure")
     holder = next(iter(running("web")))
     local = HOST_PORTS[int(holder[1:])]
-    remote = next(p for p in HOST_PORTS if p != local)
+    remote = HOST_PORTS[0]
     wait(remote, "web.localhost")
 
     print(f"{'served by':<32} | {'req/s':>9} | {'p50':>8} | {'p99':>8} | {'non-200':>7} | vs kiln up")
@@ -113,8 +117,6 @@ try:
     victim.kill()
     while not answers(remote, "web.localhost"):
         time.sleep(0.01)
-    # The survivor may answer through a forward to the dead host's stale entry only once it
-    # serves again: time until the new replica answers.
     moved = time.perf_counter() - killed
     while not running("web") or holder in running("web"):
         time.sleep(0.05)

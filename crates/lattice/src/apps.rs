@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use kiln_oci::{BlobStore, RegistryOptions};
 use kiln_runtime::{AppOptions, LoadedApp, Runtime};
 use kiln_trigger::http::{HttpBinding, HttpMount, RequestHandler, ServerOptions};
@@ -29,6 +30,9 @@ pub struct AppHost {
     registry: RegistryOptions,
     state_dir: PathBuf,
     apps: Mutex<HashMap<String, Slot>>,
+    /// The serving release of each deployment, read by every request without a lock;
+    /// replaced whenever `apps` changes what serves.
+    serving: ArcSwap<HashMap<String, Arc<RunningApp>>>,
 }
 
 /// One deployment's state on this host.
@@ -78,6 +82,7 @@ impl AppHost {
             registry,
             state_dir,
             apps: Mutex::new(HashMap::new()),
+            serving: ArcSwap::default(),
         }
     }
 
@@ -88,8 +93,16 @@ impl AppHost {
 
     /// The serving release of `deployment`, for one request.
     pub fn get(&self, deployment: &str) -> Option<Arc<RunningApp>> {
-        let apps = self.apps.lock().expect("apps lock");
-        apps.get(deployment)?.serving.clone()
+        self.serving.load().get(deployment).cloned()
+    }
+
+    /// Publishes what serves now to the requests (`apps` is the locked state).
+    fn publish(&self, apps: &HashMap<String, Slot>) {
+        let serving = apps
+            .iter()
+            .filter_map(|(name, slot)| Some((name.clone(), slot.serving.clone()?)))
+            .collect();
+        self.serving.store(Arc::new(serving));
     }
 
     /// What runs, starts and failed, by deployment.
@@ -134,11 +147,14 @@ impl AppHost {
             .filter(|(name, slot)| !wanted.contains_key(*name) && slot.starting.is_none())
             .map(|(name, _)| name.clone())
             .collect();
-        for name in unwanted {
-            if let Some(app) = apps.remove(&name).and_then(|slot| slot.serving) {
+        for name in &unwanted {
+            if let Some(app) = apps.remove(name).and_then(|slot| slot.serving) {
                 tracing::info!("stopping deployment {name} (release {})", app.release);
-                tokio::spawn(drain(name, app));
+                tokio::spawn(drain(name.clone(), app));
             }
+        }
+        if !unwanted.is_empty() {
+            self.publish(&apps);
         }
     }
 
@@ -157,7 +173,9 @@ impl AppHost {
             Ok(app) => {
                 tracing::info!("deployment {deployment} release {id} serving");
                 slot.failed = None;
-                if let Some(old) = slot.serving.replace(Arc::new(app)) {
+                let old = slot.serving.replace(Arc::new(app));
+                self.publish(&apps);
+                if let Some(old) = old {
                     tokio::spawn(drain(deployment.to_string(), old));
                 }
             }

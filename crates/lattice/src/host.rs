@@ -141,12 +141,13 @@ impl LatticeHost {
         for (deployment, placement) in &placements {
             let Ok(placement) = placement else { continue };
             let placement = &placement.value;
-            routing.names.insert(deployment.clone(), deployment.clone());
+            let name: Arc<str> = Arc::from(deployment.as_str());
+            routing.names.insert(deployment.clone(), name.clone());
             for release in placement.releases.values() {
-                for name in &release.hosts {
+                for host in &release.hosts {
                     routing
                         .names
-                        .insert(name.to_ascii_lowercase(), deployment.clone());
+                        .insert(host.to_ascii_lowercase(), name.clone());
                 }
             }
             let mine = placement.replicas.get(&self.identity.name);

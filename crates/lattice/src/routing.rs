@@ -23,14 +23,14 @@ const WAIT_FOR_SERVER: Duration = Duration::from_secs(3);
 #[derive(Debug, Default)]
 pub struct Routing {
     /// HTTP Host names (lower case, no port) → deployment.
-    pub names: HashMap<String, String>,
+    pub names: HashMap<String, Arc<str>>,
     /// Deployment → the addresses of the other live hosts serving it.
     pub holders: HashMap<String, Vec<String>>,
 }
 
 impl Routing {
     /// The deployment `host` (a `Host` header's value) names.
-    fn deployment(&self, host: &str) -> Option<&str> {
+    fn deployment(&self, host: &str) -> Option<&Arc<str>> {
         let name = host.rsplit_once(':').map_or(host, |(name, port)| {
             if port.chars().all(|c| c.is_ascii_digit()) {
                 name
@@ -38,15 +38,19 @@ impl Routing {
                 host
             }
         });
-        let name = name.to_ascii_lowercase();
-        if let Some(deployment) = self.names.get(&name) {
+        let name: std::borrow::Cow<str> = if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            name.to_ascii_lowercase().into()
+        } else {
+            name.into()
+        };
+        if let Some(deployment) = self.names.get(name.as_ref()) {
             return Some(deployment);
         }
         let first = name.split('.').next()?;
         self.names
             .get_key_value(first)
-            .filter(|(key, deployment)| key == deployment)
-            .map(|(_, deployment)| deployment.as_str())
+            .filter(|(key, deployment)| key.as_str() == deployment.as_ref())
+            .map(|(_, deployment)| deployment)
     }
 }
 
@@ -70,23 +74,18 @@ impl LatticeHttp {
 
 impl HttpService for LatticeHttp {
     async fn call(&self, request: Request<Incoming>, client: SocketAddr) -> HttpResponse {
-        let routing = self.routing.load_full();
         let host = request
             .uri()
             .authority()
-            .map(|a| a.as_str().to_string())
-            .or_else(|| {
-                let value = request.headers().get(http::header::HOST)?;
-                value.to_str().ok().map(str::to_string)
-            })
+            .map(|a| a.as_str())
+            .or_else(|| request.headers().get(http::header::HOST)?.to_str().ok())
             .unwrap_or_default();
-        let Some(deployment) = routing.deployment(&host) else {
+        let Some(deployment) = self.routing.load().deployment(host).cloned() else {
             return text_response(
                 StatusCode::NOT_FOUND,
                 format!("no deployment of this lattice answers to the host name \"{host}\": send the deployment's name as the Host (NAME.example.com, or NAME.localhost)\n"),
             );
         };
-        let deployment = deployment.to_string();
         let hops = hops(&request);
         // A deployment being placed (or moved) has no server for a moment: wait for one.
         let deadline = Instant::now() + WAIT_FOR_SERVER;
@@ -102,7 +101,10 @@ impl HttpService for LatticeHttp {
                 return handler.handle(request, client).await;
             }
             let routing = self.routing.load();
-            let peers = routing.holders.get(&deployment).filter(|p| !p.is_empty());
+            let peers = routing
+                .holders
+                .get(deployment.as_ref())
+                .filter(|p| !p.is_empty());
             if let Some(peers) = peers.filter(|_| hops < MAX_HOPS) {
                 return self.forwarder.forward(request, peers, hops).await;
             }
@@ -125,17 +127,18 @@ mod tests {
     fn the_host_name_picks_the_deployment() {
         let routing = Routing {
             names: HashMap::from([
-                ("hello".into(), "hello".into()),
-                ("api.example.com".into(), "hello".into()),
-                ("other".into(), "other".into()),
+                ("hello".into(), Arc::from("hello")),
+                ("api.example.com".into(), Arc::from("hello")),
+                ("other".into(), Arc::from("other")),
             ]),
             holders: HashMap::new(),
         };
-        assert_eq!(routing.deployment("hello.localhost:3000"), Some("hello"));
-        assert_eq!(routing.deployment("HELLO"), Some("hello"));
-        assert_eq!(routing.deployment("api.example.com:80"), Some("hello"));
-        assert_eq!(routing.deployment("other.example.com"), Some("other"));
-        assert_eq!(routing.deployment("api.localhost"), None);
-        assert_eq!(routing.deployment("127.0.0.1:3000"), None);
+        let of = |host: &str| routing.deployment(host).map(|d| d.to_string());
+        assert_eq!(of("hello.localhost:3000").as_deref(), Some("hello"));
+        assert_eq!(of("HELLO").as_deref(), Some("hello"));
+        assert_eq!(of("api.example.com:80").as_deref(), Some("hello"));
+        assert_eq!(of("other.example.com").as_deref(), Some("other"));
+        assert_eq!(of("api.localhost"), None);
+        assert_eq!(of("127.0.0.1:3000"), None);
     }
 }
