@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::lattice::NatsArgs;
 use super::listen::ListenArgs;
-use super::registry::{blob_store, RegistryArgs};
+use super::registry::{blob_store, RegistryArgs, VerifyArgs};
 
 /// How long a leaving host keeps serving after it told the lattice, so that the others stop
 /// forwarding to it first.
@@ -43,6 +43,8 @@ pub(crate) struct HostCommand {
     state_dir: Option<PathBuf>,
     #[command(flatten)]
     registry: RegistryArgs,
+    #[command(flatten)]
+    verify: VerifyArgs,
 }
 
 impl HostCommand {
@@ -63,10 +65,14 @@ impl HostCommand {
             .state_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(".kiln/hosts").join(&name));
+        let mut registry = self.registry.options();
+        if let Some(key) = self.verify.key() {
+            registry.verify = Some(kiln_oci::VerifyKey::read(key)?);
+        }
         let apps = Arc::new(AppHost::new(
             runtime.clone(),
             blob_store()?,
-            self.registry.options(),
+            registry,
             state_dir,
         ));
         let identity = HostIdentity {

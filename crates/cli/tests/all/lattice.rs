@@ -89,7 +89,13 @@ impl TestLattice {
 
     /// Starts a host `name` with `labels` (`KEY=VALUE`).
     fn start_host(&mut self, name: &str, labels: &[&str]) {
+        self.start_host_with(name, labels, &[]);
+    }
+
+    /// Like [`Self::start_host`], with more flags.
+    fn start_host_with(&mut self, name: &str, labels: &[&str], flags: &[&str]) {
         let mut args = vec!["host".to_string(), "--name".into(), name.into()];
+        args.extend(flags.iter().map(|f| f.to_string()));
         args.extend(self.flags());
         args.extend(["--insecure".into(), "--state-dir".into()]);
         args.push(self.state.path().join(name).display().to_string());
@@ -612,4 +618,40 @@ async fn a_lattice_behind_nats_credentials_and_beside_another() {
     let status: Value = serde_json::from_slice(&other.stdout).unwrap();
     assert_eq!(status["deployments"], serde_json::json!([]));
     assert_eq!(status["hosts"], serde_json::json!([]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_verifies_signatures_runs_only_signed_apps() {
+    let mut lattice = TestLattice::new();
+    let keys = tempfile::tempdir().unwrap();
+    let (private, public) = crate::registry::key_pair(keys.path(), "lattice");
+    lattice.start_host_with("a", &[], &["--verify", &public]);
+    let unsigned = lattice.kiln(&["deploy", &lattice.app("v1"), "--name", "web", "--insecure"]);
+    assert!(!unsigned.status.success());
+    let error = stderr(&unsigned);
+    assert!(
+        error.contains("cannot run as asked: host a:") && error.contains("sign"),
+        "{error}"
+    );
+    let status = stdout(&lattice.kiln(&["lattice", "status"]));
+    assert!(status.contains("problem: host a:"), "{status}");
+
+    let signed = format!("{}/kiln/echo:signed", lattice.registry.host());
+    let dir = app_dir(&[(
+        "spin.toml",
+        &format!("spin_manifest_version = 2\n[application]\nname = \"echo\"\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"echo\"\n[component.echo]\nsource = \"{HTTP_ECHO}\"\nenvironment = {{ VERSION = \"signed\" }}\n"),
+    )]);
+    let push = run(kiln().args([
+        "registry",
+        "push",
+        &signed,
+        "-f",
+        dir.path().to_str().unwrap(),
+        "--sign",
+        &private,
+        "--insecure",
+    ]));
+    assert!(push.status.success(), "{}", stderr(&push));
+    lattice.deploy(&[&signed, "--name", "web"]);
+    assert_eq!(version(&lattice.url("a"), "web").await, "signed");
 }

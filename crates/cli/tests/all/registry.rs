@@ -396,7 +396,7 @@ fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// An ECDSA P-256 key pair made by openssl in `dir`: (private key, public key).
-fn key_pair(dir: &std::path::Path, name: &str) -> (String, String) {
+pub(crate) fn key_pair(dir: &std::path::Path, name: &str) -> (String, String) {
     let private = dir.join(format!("{name}.pem"));
     let public = dir.join(format!("{name}.pub"));
     let openssl = |args: &[&str]| {
