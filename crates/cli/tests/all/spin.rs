@@ -486,7 +486,7 @@ rows=[[DbValue::Date((2024, 2, 29)), DbValue::Time((13, 45, 30, 500000000)), DbV
     let denied = server.get(&format!("/other/postgres?{address}")).await;
     assert_eq!(
         denied.body,
-        "error: Error::ConnectionFailed(\"postgres://127.0.0.1:5432 is not allowed: add it to allowed_outbound_hosts\")"
+        "error: Error::ConnectionFailed(\"address postgres://127.0.0.1:5432 is not permitted\")"
     );
     // libpq's key=value form names the same server, under the same grant.
     let key_value = "host=127.0.0.1%20port=5432%20user=postgres%20dbname=test";
@@ -496,7 +496,7 @@ rows=[[DbValue::Date((2024, 2, 29)), DbValue::Time((13, 45, 30, 500000000)), DbV
     assert!(
         denied
             .body
-            .contains("postgres://127.0.0.1:5432 is not allowed"),
+            .contains("address postgres://127.0.0.1:5432 is not permitted"),
         "{}",
         denied.body
     );
@@ -560,7 +560,7 @@ async fn mysql_statements_reach_a_real_server_where_granted() {
     let denied = server.get(&format!("/other/mysql?{address}")).await;
     assert_eq!(
         denied.body,
-        "error: Error::ConnectionFailed(\"mysql://127.0.0.1:3306 is not allowed: add it to allowed_outbound_hosts\")"
+        format!("error: Error::ConnectionFailed(\"address {address} is not permitted\")")
     );
     assert!(server.stderr_shows("MySQL connection to mysql://127.0.0.1:3306 denied"));
     let unreachable = server.get("/mysql?mysql://root@127.0.0.1:1/test").await;

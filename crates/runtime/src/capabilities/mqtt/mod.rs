@@ -74,9 +74,8 @@ impl MqttInstance {
             component_id = %self.component_id,
             "MQTT connection to {shown} denied: add its mqtt://host:port to allowed_outbound_hosts"
         );
-        Err(format!(
-            "{shown} is not allowed: add it to allowed_outbound_hosts"
-        ))
+        // Spin's words, which guests match on.
+        Err(format!("address {address} is not permitted"))
     }
 
     /// The session behind handle `rep`.

@@ -95,9 +95,9 @@ impl MysqlInstance {
                 "MySQL connection to {} denied: add its mysql://host:port to allowed_outbound_hosts",
                 address_for_messages(address)
             );
+            // Spin's words, which guests match on.
             return Err(Failure::ConnectionFailed(format!(
-                "{} is not allowed: add it to allowed_outbound_hosts",
-                address_for_messages(address)
+                "address {address} is not permitted"
             )));
         }
         Ok(self.access.pool.clone())

@@ -129,8 +129,9 @@ impl PgInstance {
                 component_id = %self.component_id,
                 "PostgreSQL connection to {denied} denied: add it to allowed_outbound_hosts",
             );
+            // Spin's words, which guests match on.
             return Err(Failure::ConnectionFailed(format!(
-                "{denied} is not allowed: add it to allowed_outbound_hosts"
+                "address {denied} is not permitted"
             )));
         }
         Ok(self.access.pool.clone())
