@@ -247,25 +247,18 @@ struct Session {
 }
 
 impl Session {
-    /// The client options for `address` (`mqtt://host[:port]`).
+    /// The client options for `address` (`mqtt://host[:port]`, `mqtts://` for TLS).
     fn options(&self, address: &str) -> anyhow::Result<MqttOptions> {
-        let invalid = |why: &str| {
-            anyhow::anyhow!(
-                "mqtt trigger address \"{address}\" {why}: write it as mqtt://HOST:PORT under [application.trigger.mqtt]"
-            )
-        };
-        let uri: http::Uri = address.parse().map_err(|_| invalid("is not an address"))?;
-        if uri.scheme_str() != Some("mqtt") {
-            return Err(invalid("is not an mqtt:// address"));
-        }
-        let host = uri.host().ok_or_else(|| invalid("has no host"))?;
         static NEXT_CLIENT: AtomicU64 = AtomicU64::new(0);
         let client_id = format!(
             "kiln-trigger-{}-{}",
             std::process::id(),
             NEXT_CLIENT.fetch_add(1, Ordering::Relaxed)
         );
-        let mut options = MqttOptions::new(client_id, host, uri.port_u16().unwrap_or(1883));
+        let mut options =
+            kiln_runtime::network::mqtt::broker_options(address, client_id).map_err(|why| {
+                anyhow::anyhow!("mqtt trigger: {why} (under [application.trigger.mqtt] address)")
+            })?;
         let most = self
             .component
             .limits()

@@ -100,6 +100,106 @@ impl Broker {
         broker
     }
 
+    /// A Mosquitto MQTT broker that speaks TLS on [`Broker::port`] (a certificate for
+    /// `localhost` and 127.0.0.1, signed by the test CA at [`Broker::dir`]`/ca.pem`) and plain
+    /// MQTT on the port returned beside it; anyone may connect.
+    pub(crate) fn mosquitto_tls() -> (Self, u16) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = |name: &str| dir.path().join(name).display().to_string();
+        let openssl = |args: &[&str]| {
+            let output = Command::new("openssl")
+                .args(args)
+                .output()
+                .expect("openssl");
+            assert!(
+                output.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let (ca, ca_key) = (path("ca.pem"), path("ca.key"));
+        openssl(
+            &[
+                &["req", "-x509"][..],
+                &ec,
+                &[
+                    "-keyout",
+                    &ca_key,
+                    "-out",
+                    &ca,
+                    "-days",
+                    "2",
+                    "-subj",
+                    "/CN=kiln test CA",
+                    "-addext",
+                    "basicConstraints=critical,CA:TRUE",
+                    "-addext",
+                    "keyUsage=critical,keyCertSign,cRLSign",
+                ],
+            ]
+            .concat(),
+        );
+        let (key, csr, cert) = (path("server.key"), path("server.csr"), path("server.pem"));
+        openssl(
+            &[
+                &["req"][..],
+                &ec,
+                &["-keyout", &key, "-out", &csr, "-subj", "/CN=localhost"],
+            ]
+            .concat(),
+        );
+        let extensions = path("server.ext");
+        std::fs::write(
+            &extensions,
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &cert,
+            "-days",
+            "2",
+            "-extfile",
+            &extensions,
+        ]);
+        // Mosquitto started as root reads its key as the mosquitto user; this key is the test's.
+        use std::os::unix::fs::PermissionsExt as _;
+        for (file, mode) in [
+            (dir.path().to_path_buf(), 0o755),
+            (key.clone().into(), 0o644),
+        ] {
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
+        let (port, plain) = (free_port(), free_port());
+        let config = path("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "per_listener_settings false\nallow_anonymous true\nlistener {port} 127.0.0.1\ncafile {ca}\ncertfile {cert}\nkeyfile {key}\nlistener {plain} 127.0.0.1\n"
+            ),
+        )
+        .unwrap();
+        let mut broker = Self::start("mosquitto", vec!["-c".into(), config], port);
+        broker.dir = Some(dir);
+        (broker, plain)
+    }
+
     /// A Distribution registry (Debian's `docker-registry`) anyone may push to, storing under
     /// [`Broker::dir`]`/data`.
     pub(crate) fn registry() -> Self {

@@ -1,6 +1,7 @@
 //! `fermyon:spin/mqtt@2.0.0` and `spin:mqtt@3.0.0`: publishes reach a real broker at each QoS,
 //! only where granted, and with credentials a protected broker of the test's own (Mosquitto
-//! on a free port, `allow_anonymous false`) accepts.
+//! on a free port, `allow_anonymous false`) accepts; `mqtts://` reaches a broker over TLS whose
+//! certificate a test CA signed, trusted through `SSL_CERT_FILE`, and is refused without it.
 
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::brokers::Broker;
 use crate::spin::{start, with_p3};
-use crate::util::app_dir;
+use crate::util::{app_dir, kiln, path_str, Server};
 
 /// Subscribes to `topic` on the broker at `port` and passes on every payload it receives.
 async fn subscriber(
@@ -132,4 +133,39 @@ async fn credentials_open_a_protected_broker() {
             );
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mqtts_reaches_a_broker_over_tls_trusted_through_ssl_cert_file() {
+    let (broker, plain) = Broker::mosquitto_tls();
+    let mut v2_messages = subscriber(plain, None, "kiln/spin-sdk-v2").await;
+    let mut p3_messages = subscriber(plain, None, "kiln/spin-sdk-7").await;
+    let grant = format!(
+        r#"allowed_outbound_hosts = ["mqtts://localhost:{}"]"#,
+        broker.port
+    );
+    let dir = app_dir(&[("spin.toml", &with_p3(&grant, &grant))]);
+    let app = ["up", "-f", path_str(dir.path()), "--variable", "who=kiln"];
+    let mut trusting = kiln();
+    trusting.env("SSL_CERT_FILE", broker.dir().join("ca.pem"));
+    let server = Server::start_with(trusting, &app);
+    let address = format!("mqtts://localhost:{}", broker.port);
+    for (prefix, messages) in [("", &mut v2_messages), ("/p3", &mut p3_messages)] {
+        let published = server.get(&format!("{prefix}/mqtt?{address}")).await;
+        assert_eq!(published.body, "published", "{}", server.stderr());
+        assert_eq!(receive_three(messages).await, ["q0", "q1", "q2"]);
+    }
+    // Without the test CA among its roots, kiln refuses the broker's certificate.
+    let mut untrusting = kiln();
+    untrusting.env("SSL_CERT_FILE", broker.dir().join("server.pem"));
+    let server = Server::start_with(untrusting, &app);
+    let refused = server.get(&format!("/mqtt?{address}")).await;
+    assert!(
+        refused
+            .body
+            .contains(&format!("ConnectionFailed(\"connecting to {address}: "))
+            && refused.body.to_lowercase().contains("certificate"),
+        "{}",
+        refused.body
+    );
 }

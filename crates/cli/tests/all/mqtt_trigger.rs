@@ -1,8 +1,8 @@
 //! `[[trigger.mqtt]]` (the spin-trigger-mqtt plugin's manifest and world): messages on a topic
 //! filter call the component's `handle-message` with the topic; address and credentials may
 //! come from variables; a failing message is logged and counted; the subscription survives a
-//! restart of the broker; an unreachable broker is an error at start. Each test runs a
-//! Mosquitto broker of its own.
+//! restart of the broker; an unreachable broker is an error at start; `mqtts://` subscribes
+//! over TLS. Each test runs a Mosquitto broker of its own.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -12,7 +12,8 @@ use rumqttc::{AsyncClient, Event, MqttOptions, Packet, QoS};
 
 use crate::brokers::Broker;
 use crate::util::{
-    app_dir, kiln_output, logged_lines, metrics_when, path_str, trigger_events, wait_until, Server,
+    app_dir, kiln, kiln_output, logged_lines, metrics_when, path_str, trigger_events, wait_until,
+    Server,
 };
 
 /// An app whose `sensor` component takes `topic` from the broker at `address` (given as the
@@ -209,5 +210,25 @@ fn an_unreachable_broker_is_an_error_at_start() {
             "component \"sensor\": cannot subscribe to MQTT topic \"x\" at mqtt://127.0.0.1:1"
         ) && stderr.contains("start the broker, or set address under [application.trigger.mqtt]"),
         "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mqtts_address_subscribes_over_tls() {
+    let (broker, plain) = Broker::mosquitto_tls();
+    let address = format!("mqtts://localhost:{}", broker.port);
+    let dir = app_dir(&[("spin.toml", &manifest(&address, ("", ""), "secure/#"))]);
+    let mut trusting = kiln();
+    trusting.env("SSL_CERT_FILE", broker.dir().join("ca.pem"));
+    let server = Server::start_with(trusting, &["up", "-f", path_str(dir.path())]);
+    publish(plain, ("", ""), "secure/door", "open")
+        .await
+        .unwrap();
+    wait_until(10, || !logged(dir.path()).is_empty()).await;
+    assert_eq!(
+        logged(dir.path()),
+        ["secure/door open"],
+        "{}",
+        server.stderr()
     );
 }

@@ -55,6 +55,7 @@ pub fn well_known_port(scheme: &str) -> Option<u16> {
         "postgres" => 5432,
         "mysql" => 3306,
         "mqtt" => 1883,
+        "mqtts" => 8883,
         _ => return None,
     })
 }

@@ -1,7 +1,10 @@
 //! Where a component may connect: the `allowed_outbound_hosts` grammar ([`allowed_hosts`]) and
-//! the [`Outbound`] grant every network-reaching capability checks addresses against.
+//! the [`Outbound`] grant every network-reaching capability checks addresses against; the TLS
+//! client settings ([`tls`]) and MQTT broker addresses ([`mqtt`]) kiln's connections share.
 
 pub mod allowed_hosts;
+pub mod mqtt;
+pub mod tls;
 
 pub use allowed_hosts::{AllowedHost, Destination};
 

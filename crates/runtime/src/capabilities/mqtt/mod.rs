@@ -66,13 +66,13 @@ impl MqttInstance {
 
     /// Checks `address` against the grants; the pool to connect with.
     fn admit(&self, address: &str) -> Result<MqttPool, String> {
-        if self.access.allows(address, &["mqtt"]) {
+        if self.access.allows(address, &["mqtt", "mqtts"]) {
             return Ok(self.access.pool.clone());
         }
         let shown = address_for_messages(address);
         tracing::error!(
             component_id = %self.component_id,
-            "MQTT connection to {shown} denied: add its mqtt://host:port to allowed_outbound_hosts"
+            "MQTT connection to {shown} denied: add its mqtt://host:port (mqtts:// for TLS) to allowed_outbound_hosts"
         );
         // Spin's words, which guests match on.
         Err(format!("address {address} is not permitted"))

@@ -3,7 +3,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use rumqttc::{AsyncClient, Event, EventLoop, MqttOptions, Outgoing, Packet, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, Outgoing, Packet, QoS};
 use tokio::sync::Mutex;
 
 /// How long a publish may wait for the broker.
@@ -19,26 +19,21 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// Connects to `address` (`mqtt://host[:port]`) and waits for the broker's `CONNACK`.
+    /// Connects to `address` (`mqtt://host[:port]`, `mqtts://` for TLS) and waits for the
+    /// broker's `CONNACK`.
     pub(crate) async fn connect(
         address: &str,
         username: &str,
         password: &str,
         keep_alive_secs: u64,
     ) -> Result<Self, String> {
-        let uri: http::Uri = address
-            .parse()
-            .map_err(|e| format!("invalid address {address}: {e}"))?;
-        let host = uri
-            .host()
-            .ok_or_else(|| format!("invalid address {address}: no host"))?;
         static NEXT_CLIENT: AtomicU64 = AtomicU64::new(0);
         let client_id = format!(
             "kiln-{}-{}",
             std::process::id(),
             NEXT_CLIENT.fetch_add(1, Ordering::Relaxed)
         );
-        let mut options = MqttOptions::new(client_id, host, uri.port_u16().unwrap_or(1883));
+        let mut options = crate::network::mqtt::broker_options(address, client_id)?;
         // Keep-alives are whole seconds; 0 turns them off.
         options.set_keep_alive(Duration::from_secs(keep_alive_secs));
         if !username.is_empty() {
