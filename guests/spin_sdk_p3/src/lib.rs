@@ -11,6 +11,8 @@
 //! - `GET /postgres4?ADDRESS` writes and reads a row of the types `spin:postgres@4.2.0` added
 //!   (async functions, rows streamed), as the Spin SDK 5 guest does, then opens connections
 //!   through a `connection-builder` without and with a CA root;
+//! - `POST /postgres-ca?ADDRESS` opens a connection trusting the body (PEM) as its CA root and
+//!   answers what `SELECT 1` returns, or the error;
 //! - `GET /mysql?ADDRESS` writes and reads a row of every `spin:mysql@3.0.0` type, as the Spin
 //!   SDK 5 guest does;
 //! - `GET /mqtt?ADDRESS[&USER&PASSWORD]` publishes `q0`, `q1` and `q2` on `kiln/spin-sdk-7` at
@@ -96,6 +98,16 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
         }
         .into_response());
     }
+    if path_info == "/postgres-ca" {
+        let address = request.uri().query().unwrap_or_default().to_string();
+        let body = request.into_body().bytes().await.map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let ca = String::from_utf8_lossy(&body).into_owned();
+        return Ok(match select_one_trusting(&address, ca).await {
+            Ok(text) => (StatusCode::OK, text),
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("error: {e:?}")),
+        }
+        .into_response());
+    }
     if path_info == "/outbound" {
         let query = request.uri().query().unwrap_or_default().to_string();
         return Ok(outbound(&query).await.into_response());
@@ -150,6 +162,16 @@ async fn sql(database: &str, statement: &str) -> Result<String, String> {
     let rowid = connection.last_insert_rowid().await;
     let changes = connection.changes().await;
     Ok(format!("{columns} | {} | rowid={rowid} changes={changes}", rows.join("; ")))
+}
+
+/// `SELECT 1` on a connection to `address` that trusts the certificate `ca` (PEM).
+async fn select_one_trusting(address: &str, ca: String) -> Result<String, spin_sdk::pg::Error> {
+    use spin_sdk::pg::{Certificate, Connection, OpenOptions};
+    let options = OpenOptions { ca_root: Some(Certificate::Text(ca)) };
+    let c = Connection::open_with_options(address, options).await?;
+    let result = c.query("SELECT 1", vec![]).await?;
+    let rows = result.collect().await?;
+    Ok(format!("{:?}", rows.iter().map(|row| row[0].clone()).collect::<Vec<_>>()))
 }
 
 /// Writes a row with a parameter of each type `spin:postgres@4` added, streams it back, and

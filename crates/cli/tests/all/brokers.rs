@@ -3,18 +3,21 @@
 //! use.
 
 use std::net::TcpListener;
+use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A broker process on a port of its own, killed when dropped.
 pub(crate) struct Broker {
-    program: &'static str,
+    program: String,
     args: Vec<String>,
     /// The port it listens on, on 127.0.0.1.
     pub(crate) port: u16,
     child: Option<Child>,
     /// Its configuration files and data, if it has any.
     dir: Option<tempfile::TempDir>,
+    /// The user and group it runs as, when not the test's own.
+    owner: Option<(u32, u32)>,
 }
 
 impl Broker {
@@ -106,78 +109,7 @@ impl Broker {
     pub(crate) fn mosquitto_tls() -> (Self, u16) {
         let dir = tempfile::tempdir().unwrap();
         let path = |name: &str| dir.path().join(name).display().to_string();
-        let openssl = |args: &[&str]| {
-            let output = Command::new("openssl")
-                .args(args)
-                .output()
-                .expect("openssl");
-            assert!(
-                output.status.success(),
-                "openssl {args:?}: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        };
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ];
-        let (ca, ca_key) = (path("ca.pem"), path("ca.key"));
-        openssl(
-            &[
-                &["req", "-x509"][..],
-                &ec,
-                &[
-                    "-keyout",
-                    &ca_key,
-                    "-out",
-                    &ca,
-                    "-days",
-                    "2",
-                    "-subj",
-                    "/CN=kiln test CA",
-                    "-addext",
-                    "basicConstraints=critical,CA:TRUE",
-                    "-addext",
-                    "keyUsage=critical,keyCertSign,cRLSign",
-                ],
-            ]
-            .concat(),
-        );
-        let (key, csr, cert) = (path("server.key"), path("server.csr"), path("server.pem"));
-        openssl(
-            &[
-                &["req"][..],
-                &ec,
-                &["-keyout", &key, "-out", &csr, "-subj", "/CN=localhost"],
-            ]
-            .concat(),
-        );
-        let extensions = path("server.ext");
-        std::fs::write(
-            &extensions,
-            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
-        )
-        .unwrap();
-        openssl(&[
-            "x509",
-            "-req",
-            "-in",
-            &csr,
-            "-CA",
-            &ca,
-            "-CAkey",
-            &ca_key,
-            "-CAcreateserial",
-            "-out",
-            &cert,
-            "-days",
-            "2",
-            "-extfile",
-            &extensions,
-        ]);
+        let (ca, cert, key) = test_certificates(dir.path());
         // Mosquitto started as root reads its key as the mosquitto user; this key is the test's.
         use std::os::unix::fs::PermissionsExt as _;
         for (file, mode) in [
@@ -198,6 +130,81 @@ impl Broker {
         let mut broker = Self::start("mosquitto", vec!["-c".into(), config], port);
         broker.dir = Some(dir);
         (broker, plain)
+    }
+
+    /// A PostgreSQL server of the test's own (Debian's binaries, run as the postgres user,
+    /// trusting every local connection) with TLS on: its certificate, for `localhost` and
+    /// 127.0.0.1, is signed by the test CA at [`Broker::dir`]`/ca.pem`.
+    pub(crate) fn postgres_tls() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let (_, cert, key) = test_certificates(dir.path());
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .expect("PostgreSQL's binaries (scripts/services.sh installs postgresql)")
+            .filter_map(|entry| Some(entry.ok()?.path().join("bin")))
+            .find(|bin| bin.join("initdb").exists())
+            .expect("initdb under /usr/lib/postgresql/*/bin");
+        let id = |flag: &str| -> u32 {
+            let output = Command::new("id")
+                .args([flag, "postgres"])
+                .output()
+                .unwrap();
+            String::from_utf8_lossy(&output.stdout)
+                .trim()
+                .parse()
+                .expect("a postgres user")
+        };
+        let owner = (id("-u"), id("-g"));
+        let status = Command::new("chown")
+            .args(["-R", "postgres:postgres"])
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let data = dir.path().join("data").display().to_string();
+        let initdb = Command::new(bin.join("initdb"))
+            .args(["-D", &data, "-U", "postgres", "--auth=trust", "-E", "UTF8"])
+            .uid(owner.0)
+            .gid(owner.1)
+            .output()
+            .unwrap();
+        assert!(
+            initdb.status.success(),
+            "initdb: {}",
+            String::from_utf8_lossy(&initdb.stderr)
+        );
+        let port = free_port();
+        let socket_dir = dir.path().display().to_string();
+        let args = [
+            "-D",
+            &data,
+            "-p",
+            &port.to_string(),
+            "-k",
+            &socket_dir,
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "ssl=on",
+            "-c",
+            &format!("ssl_cert_file={cert}"),
+            "-c",
+            &format!("ssl_key_file={key}"),
+            "-c",
+            "fsync=off",
+        ];
+        let program = bin.join("postgres").display().to_string();
+        let mut broker = Self {
+            program,
+            args: args.map(String::from).to_vec(),
+            port,
+            child: None,
+            dir: Some(dir),
+            owner: Some(owner),
+        };
+        broker.restart();
+        broker
     }
 
     /// A Distribution registry (Debian's `docker-registry`) anyone may push to, storing under
@@ -250,13 +257,14 @@ impl Broker {
         format!("127.0.0.1:{}", self.port)
     }
 
-    fn start(program: &'static str, args: Vec<String>, port: u16) -> Self {
+    fn start(program: &str, args: Vec<String>, port: u16) -> Self {
         let mut broker = Self {
-            program,
+            program: program.to_string(),
             args,
             port,
             child: None,
             dir: None,
+            owner: None,
         };
         broker.restart();
         broker
@@ -278,7 +286,11 @@ impl Broker {
     /// Starts the broker again on the same port, and waits until it listens.
     pub(crate) fn restart(&mut self) {
         self.stop();
-        let child = Command::new(self.program)
+        let mut command = Command::new(&self.program);
+        if let Some((uid, gid)) = self.owner {
+            command.uid(uid).gid(gid);
+        }
+        let child = command
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -313,4 +325,83 @@ impl Drop for Broker {
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
+}
+
+/// A test CA and a certificate it signed for `localhost` and 127.0.0.1, made by openssl in
+/// `dir`: the paths of the CA certificate, the server certificate and its key.
+fn test_certificates(dir: &std::path::Path) -> (String, String, String) {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let openssl = |args: &[&str]| {
+        let output = Command::new("openssl")
+            .args(args)
+            .output()
+            .expect("openssl");
+        assert!(
+            output.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    let (ca, ca_key) = (path("ca.pem"), path("ca.key"));
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &[
+                "-keyout",
+                &ca_key,
+                "-out",
+                &ca,
+                "-days",
+                "2",
+                "-subj",
+                "/CN=kiln test CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            ],
+        ]
+        .concat(),
+    );
+    let (key, csr, cert) = (path("server.key"), path("server.csr"), path("server.pem"));
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &["-keyout", &key, "-out", &csr, "-subj", "/CN=localhost"],
+        ]
+        .concat(),
+    );
+    let extensions = path("server.ext");
+    std::fs::write(
+            &extensions,
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &csr,
+        "-CA",
+        &ca,
+        "-CAkey",
+        &ca_key,
+        "-CAcreateserial",
+        "-out",
+        &cert,
+        "-days",
+        "2",
+        "-extfile",
+        &extensions,
+    ]);
+    (ca, cert, key)
 }

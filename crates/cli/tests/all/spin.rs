@@ -599,10 +599,60 @@ async fn postgres_4_types_round_trip_through_both_sdks() {
         p3.body,
         format!(
             "columns={columns}\nrows=[[{row}]]\nbad=Some(PgError({bad}))\n\
-             builder=Ok(\"connected\")\nca-root=Err(PgError(Error::ConnectionFailed({:?})))\n",
-            "kiln does not make TLS connections to PostgreSQL yet: connect without a CA root"
+             builder=Ok(\"connected\")\nca-root=Err(PgError(Error::Other({:?})))\n",
+            "invalid root certificate: expected PEM (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)"
         ),
         "{}",
         server.stderr()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_over_tls_follows_sslmode_and_a_ca_root() {
+    let pg = crate::brokers::Broker::postgres_tls();
+    let port = pg.port;
+    let grant = format!(r#"allowed_outbound_hosts = ["postgres://localhost:{port}"]"#);
+    let dir = app_dir(&[("spin.toml", &with_p3(&grant, &grant))]);
+    let server = start(&dir, &[]);
+    let base = format!("postgres://postgres@localhost:{port}/postgres");
+
+    // `require` encrypts without checking the certificate, as libpq does.
+    let required = server
+        .get(&format!("/postgres?{base}?sslmode=require"))
+        .await;
+    assert!(
+        required.body.starts_with("inserted=1\n"),
+        "{}",
+        required.body
+    );
+    let psql = std::process::Command::new("psql")
+        .arg(format!(
+            "host=127.0.0.1 port={port} user=postgres dbname=postgres sslmode=disable"
+        ))
+        .args(["-Atc", "SELECT count(*) FROM pg_stat_ssl WHERE ssl"])
+        .output()
+        .expect("psql");
+    let encrypted = String::from_utf8_lossy(&psql.stdout).trim().to_string();
+    assert_eq!(encrypted, "1", "{}", String::from_utf8_lossy(&psql.stderr));
+
+    // `verify-full` checks it: the test CA is not among the platform's roots.
+    let unverified = server
+        .get(&format!("/postgres?{base}?sslmode=verify-full"))
+        .await;
+    assert!(
+        unverified.body.contains("ConnectionFailed") && unverified.body.contains("UnknownIssuer"),
+        "{}",
+        unverified.body
+    );
+    // A CA root given through the connection builder (spin:postgres@4) is trusted.
+    let ca = std::fs::read_to_string(pg.dir().join("ca.pem")).unwrap();
+    let trusted = server
+        .request(
+            "POST",
+            &format!("/p3/postgres-ca?{base}?sslmode=verify-full"),
+            &[],
+            &ca,
+        )
+        .await;
+    assert_eq!(trusted.body, "[DbValue::Int32(1)]", "{}", server.stderr());
 }

@@ -17,47 +17,113 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::sync::Mutex;
-use tokio_postgres::config::Host;
+use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::{Client, NoTls};
 use wasmtime::component::{HasData, Linker};
 
 use super::capability::{Capability, ComponentContext};
 use super::labels::Handles;
 use super::servers::ServerAccess;
+use crate::network::tls;
 use crate::LoadError;
 use client::Failure;
 
 /// Most connections one instance may hold open at once.
 const MAX_OPEN_CONNECTIONS: usize = 64;
 
-/// An app's PostgreSQL clients, one per address, shared by all its instances.
+/// An app's PostgreSQL clients, one per address (and CA root), shared by all its instances.
 #[derive(Clone, Default)]
 pub struct PgPool {
-    clients: Arc<Mutex<HashMap<String, Arc<Client>>>>,
+    clients: Arc<Mutex<HashMap<ClientKey, Arc<Client>>>>,
 }
+
+/// What tells pooled clients apart: the address and the CA root (PEM) trusted for it.
+type ClientKey = (String, Option<String>);
 
 impl PgPool {
     /// The client for `address`, connecting on first use and after the server closed it;
     /// `servers` (its `postgres://host:port`s) name it in messages, without its credentials.
-    async fn connect(&self, address: &str, servers: &[String]) -> Result<Arc<Client>, Failure> {
+    /// `sslmode` means what it means to libpq: `disable` is plain; `prefer` (the default) and
+    /// `require` encrypt (when the server offers it, or always) without checking the server's
+    /// certificate; `verify-ca` and `verify-full`, or a `ca_root` (PEM) given, check it against
+    /// the platform's roots and `ca_root`.
+    async fn connect(
+        &self,
+        address: &str,
+        ca_root: Option<&str>,
+        servers: &[String],
+    ) -> Result<Arc<Client>, Failure> {
         let mut clients = self.clients.lock().await;
-        if let Some(client) = clients.get(address).filter(|c| !c.is_closed()) {
+        let key = (address.to_string(), ca_root.map(str::to_string));
+        if let Some(client) = clients.get(&key).filter(|c| !c.is_closed()) {
             return Ok(client.clone());
         }
         let shown = servers.join(", ");
-        let (client, connection) = tokio_postgres::connect(address, NoTls)
-            .await
-            .map_err(|e| Failure::ConnectionFailed(format!("connecting to {shown}: {e}")))?;
-        let address_for_log = shown;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::warn!("PostgreSQL connection to {address_for_log} ended: {e}");
+        let failed = |e: tokio_postgres::Error| {
+            // The TLS error's reason (an unknown issuer, a wrong name) is in its sources.
+            let mut reason = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(cause) = source {
+                reason.push_str(&format!(": {cause}"));
+                source = cause.source();
             }
-        });
+            Failure::ConnectionFailed(format!("connecting to {shown}: {reason}"))
+        };
+        let (parsed, verify) = without_verify_mode(address);
+        let config: tokio_postgres::Config = parsed
+            .parse()
+            .map_err(|e| Failure::ConnectionFailed(format!("invalid connection string: {e}")))?;
+        let client = if config.get_ssl_mode() == SslMode::Disable {
+            let (client, connection) = config.connect(NoTls).await.map_err(failed)?;
+            spawn_connection(connection, shown);
+            client
+        } else {
+            let tls = match (ca_root, verify) {
+                (Some(pem), _) => tls::client_config_with_root(pem),
+                (None, true) => tls::client_config(),
+                (None, false) => Ok(tls::encrypting_only_config()),
+            }
+            .map_err(Failure::ConnectionFailed)?;
+            let connector = tokio_postgres_rustls::MakeRustlsConnect::new((*tls).clone());
+            let (client, connection) = config.connect(connector).await.map_err(failed)?;
+            spawn_connection(connection, shown);
+            client
+        };
         let client = Arc::new(client);
-        clients.insert(address.to_string(), client.clone());
+        clients.insert(key, client.clone());
         Ok(client)
     }
+}
+
+/// `address` with libpq's `sslmode=verify-ca` or `verify-full` (which tokio-postgres does not
+/// parse) made `require`, and whether it asked for the server's certificate to be checked.
+fn without_verify_mode(address: &str) -> (String, bool) {
+    let mut verify = false;
+    let mut parsed = address.to_string();
+    for mode in ["verify-full", "verify-ca"] {
+        for (from, to) in [
+            (format!("sslmode={mode}"), "sslmode=require".to_string()),
+            (format!("sslmode='{mode}'"), "sslmode=require".to_string()),
+        ] {
+            if parsed.contains(&from) {
+                parsed = parsed.replace(&from, &to);
+                verify = true;
+            }
+        }
+    }
+    (parsed, verify)
+}
+
+/// Drives a client's `connection` until it ends, logging why, with `shown` naming its server.
+fn spawn_connection<F>(connection: F, shown: String)
+where
+    F: std::future::Future<Output = Result<(), tokio_postgres::Error>> + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::warn!("PostgreSQL connection to {shown} ended: {e}");
+        }
+    });
 }
 
 /// The `postgres://host:port` of each server a connection string names: a URL
@@ -65,6 +131,7 @@ impl PgPool {
 /// with libpq's defaults (port 5432); an error for a string of neither form, or one that names
 /// a Unix socket or no host.
 fn servers(address: &str) -> Result<Vec<String>, String> {
+    let (address, _) = without_verify_mode(address);
     let config: tokio_postgres::Config = address.parse().map_err(|e| {
         format!("invalid connection string ({e}): use postgres://USER@HOST:PORT/DATABASE or host=HOST port=PORT user=USER dbname=DATABASE")
     })?;
@@ -99,7 +166,8 @@ pub struct PgInstance {
     access: Arc<ServerAccess<PgPool>>,
     open: Handles<Arc<Client>>,
     /// `connection-builder`s not yet built: their addresses.
-    builders: Handles<String>,
+    /// Connection builders: the address and the CA root (PEM) set on it.
+    builders: Handles<(String, Option<String>)>,
 }
 
 impl PgInstance {
@@ -113,10 +181,11 @@ impl PgInstance {
     }
 
     /// Opens a connection to `address` (a URL or libpq's `key=value` form) if the grants allow
-    /// it; its handle.
-    async fn open(&mut self, address: &str) -> Result<u32, Failure> {
+    /// it, trusting `ca_root` (PEM) too; its handle.
+    async fn open(&mut self, address: &str, ca_root: Option<&str>) -> Result<u32, Failure> {
         let servers = servers(address).map_err(Failure::ConnectionFailed)?;
-        let client = self.admit(&servers)?.connect(address, &servers).await?;
+        let pool = self.admit(&servers)?;
+        let client = pool.connect(address, ca_root, &servers).await?;
         self.insert(client)
     }
 
@@ -174,7 +243,7 @@ macro_rules! connection_resource {
 
         impl postgres::HostConnection for PgInstance {
             async fn open(&mut self, address: String) -> Outcome<Resource<Connection>> {
-                Ok(PgInstance::open(self, &address)
+                Ok(PgInstance::open(self, &address, None)
                     .await
                     .map(Resource::new_own)
                     .map_err(Error::from))
@@ -270,7 +339,23 @@ impl HasData for HasPostgres {
 
 #[cfg(test)]
 mod tests {
-    use super::servers;
+    use super::{servers, without_verify_mode};
+
+    #[test]
+    fn verify_modes_become_require_and_ask_for_a_check() {
+        assert_eq!(
+            without_verify_mode("postgres://h/db?sslmode=verify-full"),
+            ("postgres://h/db?sslmode=require".to_string(), true)
+        );
+        assert_eq!(
+            without_verify_mode("host=h sslmode='verify-ca'"),
+            ("host=h sslmode=require".to_string(), true)
+        );
+        assert_eq!(
+            without_verify_mode("host=h sslmode=prefer"),
+            ("host=h sslmode=prefer".to_string(), false)
+        );
+    }
 
     #[test]
     fn servers_of_urls_and_key_value_strings() {

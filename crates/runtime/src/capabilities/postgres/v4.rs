@@ -231,37 +231,46 @@ async fn execute(
     client::execute(&*client?, statement, params(values)?).await
 }
 
-/// What `set-ca-root` answers: kiln connects without TLS for now.
-const NO_TLS: &str =
-    "kiln does not make TLS connections to PostgreSQL yet: connect without a CA root";
-
 impl postgres::Host for PgInstance {}
 
 impl postgres::HostConnectionBuilder for PgInstance {
     async fn new(&mut self, address: String) -> anyhow::Result<Resource<ConnectionBuilder>> {
         let rep = self
             .builders
-            .insert(address)
+            .insert((address, None))
             .ok_or_else(|| anyhow::anyhow!("too many PostgreSQL connection builders"))?;
         Ok(Resource::new_own(rep))
     }
 
+    /// Checks the certificate (PEM) now, as Spin does, and keeps it for `build`.
     async fn set_ca_root(
         &mut self,
-        _builder: Resource<ConnectionBuilder>,
-        _certificate: String,
+        builder: Resource<ConnectionBuilder>,
+        certificate: String,
     ) -> Outcome<()> {
-        Ok(Err(Error::ConnectionFailed(NO_TLS.into())))
+        if let Err(e) = crate::network::tls::client_config_with_root(&certificate) {
+            return Ok(Err(Error::Other(e)));
+        }
+        match self.builders.get_mut(builder.rep()) {
+            Some((_, ca_root)) => {
+                *ca_root = Some(certificate);
+                Ok(Ok(()))
+            }
+            None => Ok(Err(Error::Other("invalid connection builder".into()))),
+        }
     }
 
     async fn build(
         &mut self,
         builder: Resource<ConnectionBuilder>,
     ) -> Outcome<Resource<Connection>> {
-        let Some(address) = self.builders.get(builder.rep()).cloned() else {
+        let Some((address, ca_root)) = self.builders.get(builder.rep()).cloned() else {
             return Ok(Err(Error::Other("invalid connection builder".into())));
         };
-        postgres::HostConnection::open(self, address).await
+        Ok(PgInstance::open(self, &address, ca_root.as_deref())
+            .await
+            .map(Resource::new_own)
+            .map_err(Error::from))
     }
 
     async fn drop(&mut self, builder: Resource<ConnectionBuilder>) -> anyhow::Result<()> {
@@ -275,10 +284,10 @@ impl<T> postgres::HostConnectionBuilderWithStore<T> for HasPostgres {
         accessor: &Accessor<T, Self>,
         builder: Resource<ConnectionBuilder>,
     ) -> Outcome<Resource<Connection>> {
-        let address = accessor.with(|mut access| access.get().builders.get(builder.rep()).cloned());
-        match address {
-            Some(address) => {
-                <Self as postgres::HostConnectionWithStore<T>>::open_async(accessor, address).await
+        let built = accessor.with(|mut access| access.get().builders.get(builder.rep()).cloned());
+        match built {
+            Some((address, ca_root)) => {
+                open_with_store(accessor, &address, ca_root.as_deref()).await
             }
             None => Ok(Err(Error::Other("invalid connection builder".into()))),
         }
@@ -287,7 +296,7 @@ impl<T> postgres::HostConnectionBuilderWithStore<T> for HasPostgres {
 
 impl postgres::HostConnection for PgInstance {
     async fn open(&mut self, address: String) -> Outcome<Resource<Connection>> {
-        Ok(PgInstance::open(self, &address)
+        Ok(PgInstance::open(self, &address, None)
             .await
             .map(Resource::new_own)
             .map_err(Error::from))
@@ -322,6 +331,22 @@ impl postgres::HostConnection for PgInstance {
     }
 }
 
+/// Opens a connection for a WASI 0.3 caller: the grant check and handle under the store, the
+/// connecting outside it.
+async fn open_with_store<T>(
+    accessor: &Accessor<T, HasPostgres>,
+    address: &str,
+    ca_root: Option<&str>,
+) -> Outcome<Resource<Connection>> {
+    let opened = async {
+        let servers = super::servers(address).map_err(Failure::ConnectionFailed)?;
+        let pool = accessor.with(|mut access| access.get().admit(&servers))?;
+        let client = pool.connect(address, ca_root, &servers).await?;
+        accessor.with(|mut access| access.get().insert(client))
+    };
+    Ok(opened.await.map(Resource::new_own).map_err(Error::from))
+}
+
 type StreamedRows = (
     Vec<Column>,
     StreamReader<Row>,
@@ -333,13 +358,7 @@ impl<T> postgres::HostConnectionWithStore<T> for HasPostgres {
         accessor: &Accessor<T, Self>,
         address: String,
     ) -> Outcome<Resource<Connection>> {
-        let opened = async {
-            let servers = super::servers(&address).map_err(Failure::ConnectionFailed)?;
-            let pool = accessor.with(|mut access| access.get().admit(&servers))?;
-            let client = pool.connect(&address, &servers).await?;
-            accessor.with(|mut access| access.get().insert(client))
-        };
-        Ok(opened.await.map(Resource::new_own).map_err(Error::from))
+        open_with_store(accessor, &address, None).await
     }
 
     async fn query_async(
