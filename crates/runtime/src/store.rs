@@ -216,17 +216,21 @@ pub(crate) fn wasi_builder(grants: &Grants) -> anyhow::Result<WasiCtxBuilder> {
         wasi.preopened_dir(&dir.host, &dir.guest, perms)
             .map_err(|e| anyhow::anyhow!("opening directory {}: {e}", dir.host.display()))?;
     }
-    if grants.outbound == Outbound::AllowAll {
-        wasi.inherit_network()
-            .allow_ip_name_lookup(true)
-            .allow_tcp(true)
-            .allow_udp(true);
-    } else {
-        // Sockets reach nothing; outbound HTTP goes through `OutboundHttp`, which checks grants.
-        wasi.socket_addr_check(|_, _| Box::pin(async { false }))
-            .allow_ip_name_lookup(false)
-            .allow_tcp(false)
-            .allow_udp(false);
+    // Outbound HTTP goes through `OutboundHttp`, which checks the same grants.
+    match &grants.outbound {
+        Outbound::AllowAll => {
+            wasi.inherit_network()
+                .allow_ip_name_lookup(true)
+                .allow_tcp(true)
+                .allow_udp(true);
+        }
+        Outbound::AllowList(hosts) => crate::network::sockets::grant(&mut wasi, hosts),
+        Outbound::Denied => {
+            wasi.socket_addr_check(|_, _| Box::pin(async { false }))
+                .allow_ip_name_lookup(false)
+                .allow_tcp(false)
+                .allow_udp(false);
+        }
     }
     Ok(wasi)
 }

@@ -1,6 +1,7 @@
 //! Guests trying to reach what they were not granted: files outside their directories (by
 //! `..`, by symlinks, by absolute paths), the host's environment, raw TCP to hosts outside
-//! `allowed_outbound_hosts`, and another app's key-value store. Each attempt must fail.
+//! `allowed_outbound_hosts`, and another app's key-value store. Each attempt must fail; TCP
+//! where a `tcp://` (or `*://`) entry grants it must work.
 
 use kiln_test_guests::{HTTP_ECHO, SPIN_SDK_V2, TCP_CONNECT};
 
@@ -119,6 +120,45 @@ async fn raw_tcp_needs_allow_outbound_and_an_http_grant_does_not_open_it() {
     let app = Server::start(&["up", "-f", path_str(dir.path())]);
     let refused = app.get(&path).await.body;
     assert!(refused.starts_with("failed: "), "{refused}");
+}
+
+#[tokio::test]
+async fn tcp_entries_of_allowed_outbound_hosts_open_exactly_their_sockets() {
+    let (_target, addr) = tcp_target().await;
+    let port = addr.rsplit_once(':').unwrap().1;
+    let other = port.parse::<u16>().unwrap().wrapping_add(1).max(1);
+    // Each component connects to the target with the grant its name says.
+    let grants = [
+        ("ip", format!("tcp://127.0.0.1:{port}")),
+        ("name", format!("tcp://localhost:{port}")),
+        ("network", format!("tcp://127.0.0.0/8:{port}")),
+        (
+            "range",
+            format!("tcp://127.0.0.1:{}..65535", port.parse::<u16>().unwrap()),
+        ),
+        ("any-scheme", format!("*://127.0.0.1:{port}")),
+        ("other-port", format!("tcp://127.0.0.1:{other}")),
+        ("other-host", format!("tcp://10.0.0.1:{port}")),
+        ("udp-only", format!("udp://127.0.0.1:{port}")),
+        ("http-only", format!("http://127.0.0.1:{port}")),
+    ];
+    let mut manifest = "spin_manifest_version = 2\n[application]\nname = \"tcp\"\n".to_string();
+    for (id, grant) in &grants {
+        manifest.push_str(&format!(
+            "[[trigger.http]]\nroute = \"/{id}/...\"\ncomponent = \"{id}\"\n[component.{id}]\nsource = \"{TCP_CONNECT}\"\nallowed_outbound_hosts = [\"{grant}\"]\n"
+        ));
+    }
+    let dir = app_dir(&[("spin.toml", &manifest)]);
+    let app = Server::start(&["up", "-f", path_str(dir.path())]);
+    for (id, _) in &grants {
+        let body = app.get(&format!("/{id}/?addr={addr}")).await.body;
+        let granted = !id.starts_with("other") && !id.ends_with("-only");
+        if granted {
+            assert_eq!(body, "connected", "{id}");
+        } else {
+            assert!(body.starts_with("failed: "), "{id}: {body}");
+        }
+    }
 }
 
 #[tokio::test]

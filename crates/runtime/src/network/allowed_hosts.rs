@@ -107,9 +107,22 @@ impl AllowedHost {
             && matches!(self.scheme.as_deref(), None | Some("http" | "https"))
     }
 
+    /// Whether the entry's scheme is `scheme`, or `*`.
+    pub fn scheme_matches(&self, scheme: &str) -> bool {
+        self.scheme.as_deref().is_none_or(|s| s == scheme)
+    }
+
+    /// The host the entry names by name (not an address, a network or a wildcard).
+    pub fn host_name(&self) -> Option<&str> {
+        match &self.host {
+            HostPattern::Exact(host) if host.parse::<IpAddr>().is_err() => Some(host),
+            _ => None,
+        }
+    }
+
     /// Whether this entry lets a guest reach `to`.
     pub fn allows(&self, to: &Destination) -> bool {
-        let scheme_ok = self.scheme.as_deref().is_none_or(|s| s == to.scheme);
+        let scheme_ok = self.scheme_matches(&to.scheme);
         let host_ok = match &self.host {
             HostPattern::Any => true,
             HostPattern::Subdomain(suffix) => to.host.ends_with(suffix.as_str()),

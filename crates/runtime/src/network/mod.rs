@@ -4,6 +4,7 @@
 
 pub mod allowed_hosts;
 pub mod mqtt;
+pub mod sockets;
 pub mod tls;
 
 pub use allowed_hosts::{AllowedHost, Destination};
@@ -16,7 +17,8 @@ pub enum Outbound {
     Denied,
     /// Any host, any port, HTTP and sockets (`--allow-outbound`).
     AllowAll,
-    /// Only HTTP to destinations an `allowed_outbound_hosts` entry matches; no sockets.
+    /// Only destinations an `allowed_outbound_hosts` entry matches: HTTP, and sockets where
+    /// the entry's scheme is `tcp`, `udp` or `*`.
     AllowList(Vec<AllowedHost>),
 }
 
