@@ -9,6 +9,7 @@ use wasmtime::component::Component;
 use wasmtime::{Linker, Module, Store};
 use wasmtime_wasi::p1::WasiP1Ctx;
 use wasmtime_wasi::p2::bindings::Command;
+use wasmtime_wasi::p3::bindings::Command as P3Command;
 use wasmtime_wasi::I32Exit;
 
 use crate::grants::Grants;
@@ -53,20 +54,11 @@ impl Runtime {
                 let capabilities = ComponentCapabilities::standalone(&id, grants)?;
                 let state = StoreState::new(&id, &capabilities, wasi.build(), limits, &metrics);
                 let mut store = state.into_store(self.engine());
-                let command = Command::instantiate_async(&mut store, &component, self.linker())
-                    .await
-                    .map_err(anyhow::Error::from)
-                    .with_context(|| {
-                        format!(
-                            "{} is not a runnable wasi:cli/command component",
-                            path.display()
-                        )
-                    })?;
-                command
-                    .wasi_cli_run()
-                    .call_run(&mut store)
-                    .await
-                    .map(|r| if r.is_ok() { 0 } else { 1 })
+                if component.get_export_index(None, RUN_P3).is_some() {
+                    run_p3(self, &mut store, &component, path).await?
+                } else {
+                    run_p2(self, &mut store, &component, path).await?
+                }
             }
             WasmKind::CoreModule => {
                 let module: Module = compile(self, &id, path, &wasm)?;
@@ -81,6 +73,52 @@ impl Runtime {
             },
         })
     }
+}
+
+/// The WASI 0.3 `run` export: a command exporting it runs through it (even when it also
+/// exports the 0.2 one, as toolchains that target 0.3 emit).
+const RUN_P3: &str = "wasi:cli/run@0.3.0";
+
+/// Runs a `wasi:cli/command@0.2` component: an error if it cannot be instantiated, else how
+/// its run ended (its exit code, or a trap).
+async fn run_p2(
+    runtime: &Runtime,
+    store: &mut Store<StoreState>,
+    component: &Component,
+    path: &Path,
+) -> anyhow::Result<wasmtime::Result<i32>> {
+    let command = Command::instantiate_async(&mut *store, component, runtime.linker())
+        .await
+        .map_err(anyhow::Error::from)
+        .with_context(|| not_runnable(path))?;
+    let ran = command.wasi_cli_run().call_run(&mut *store).await;
+    Ok(ran.map(|r| if r.is_ok() { 0 } else { 1 }))
+}
+
+/// Runs a `wasi:cli/command@0.3` component (its `run` is async, run in the store's event
+/// loop), as [`run_p2`] does.
+async fn run_p3(
+    runtime: &Runtime,
+    store: &mut Store<StoreState>,
+    component: &Component,
+    path: &Path,
+) -> anyhow::Result<wasmtime::Result<i32>> {
+    let command = P3Command::instantiate_async(&mut *store, component, runtime.linker())
+        .await
+        .map_err(anyhow::Error::from)
+        .with_context(|| not_runnable(path))?;
+    let ran = store
+        .run_concurrent(async move |store| command.wasi_cli_run().call_run(store).await)
+        .await
+        .and_then(|ran| ran);
+    Ok(ran.map(|r| if r.is_ok() { 0 } else { 1 }))
+}
+
+fn not_runnable(path: &Path) -> String {
+    format!(
+        "{} is not a runnable wasi:cli/command component",
+        path.display()
+    )
 }
 
 async fn run_p1_module(

@@ -1,9 +1,10 @@
-//! `kiln run`: a command component sees its arguments, granted env and dirs, and nothing else.
+//! `kiln run`: a command component sees its arguments, granted env and dirs, and nothing else;
+//! a WASI 0.3 command (`wasi:cli/run@0.3.0`) runs through its 0.3 `run`, with the same.
 
 use std::io::Write;
 use std::process::Stdio;
 
-use kiln_test_guests::CLI_COMMAND;
+use kiln_test_guests::{CLI_COMMAND, CLI_COMMAND_P3};
 
 use crate::util::{kiln, kiln_output, path_str};
 
@@ -206,4 +207,46 @@ fn a_file_that_is_not_wasm_is_a_clear_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("is not a WebAssembly file"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_wasi_0_3_command_gets_args_env_dirs_stdio_and_its_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("note.txt"), "from the host\n").unwrap();
+    let grant = format!("{}::/data", path_str(dir.path()));
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "run",
+            "--env",
+            "GREETING=hi",
+            "--dir",
+            &grant,
+            CLI_COMMAND_P3,
+        ];
+        args.extend_from_slice(extra);
+        kiln_output(&args)
+    };
+    let output = run(&[
+        "--env",
+        "GREETING",
+        "--read",
+        "/data/note.txt",
+        "--stderr",
+        "to stderr",
+    ]);
+    let out = stdout(&output);
+    let err = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("args: --env GREETING --read /data/note.txt --stderr to stderr"),
+        "{out}"
+    );
+    assert!(out.contains("env GREETING=hi"), "{out}");
+    assert!(out.contains("read /data/note.txt: from the host"), "{out}");
+    assert!(err.contains("to stderr"), "{err}");
+    // Not granted: another variable, a path outside the directory.
+    let denied = stdout(&run(&["--env", "HOME", "--read", "/etc/hostname"]));
+    assert!(denied.contains("env HOME is not set"), "{denied}");
+    assert!(denied.contains("error: read /etc/hostname"), "{denied}");
+    assert_eq!(run(&["--exit", "7"]).status.code(), Some(7));
 }
