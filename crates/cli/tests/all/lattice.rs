@@ -655,3 +655,44 @@ async fn a_host_that_verifies_signatures_runs_only_signed_apps() {
     lattice.deploy(&[&signed, "--name", "web"]);
     assert_eq!(version(&lattice.url("a"), "web").await, "signed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_that_leaves_hands_its_replica_over_at_once() {
+    let mut lattice = TestLattice::with_web_on_three_hosts("2");
+    let before = lattice.running("web");
+    let leaving = before.keys().next().unwrap().clone();
+    let stayers: Vec<String> = ["a", "b", "c"]
+        .into_iter()
+        .filter(|h| *h != leaving)
+        .map(|h| lattice.url(h))
+        .collect();
+    let load = Load::start(&stayers, "web");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut host = lattice.hosts.remove(&leaving).unwrap();
+    let pid = host.child().id().to_string();
+    let signalled = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(signalled.success());
+    let moved = until(&lattice, 10, |s| {
+        let running = deployment_field(s, "web", "running");
+        running.len() == 2 && !running.contains_key(&leaving)
+    })
+    .await;
+    let exited = host.child().wait().unwrap();
+    assert!(exited.success(), "kiln host exited with {exited}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (sent, failures) = load.finish().await;
+    println!("{leaving} left; its replica serves elsewhere after {moved:?}; {sent} requests");
+    assert!(
+        failures.is_empty(),
+        "{} of {sent} failed: {:?}",
+        failures.len(),
+        &failures[..failures.len().min(5)]
+    );
+    // Gone from the lattice at once, not after its heartbeat aged out.
+    let status = lattice.status();
+    let hosts = status["hosts"].as_array().unwrap();
+    assert!(
+        hosts.iter().all(|h| h["name"] != leaving.as_str()),
+        "{status:#}"
+    );
+}
