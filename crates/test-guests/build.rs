@@ -19,12 +19,13 @@ fn main() {
     println!("cargo:rerun-if-changed={}", guests.display());
 
     cargo_build(&guests, &target_dir, "wasm32-wasip2", &["--workspace"]);
-    // One Spin SDK guest also as a preview 1 module, as older Spin templates build them.
+    // Spin SDK guests also as preview 1 modules, as older Spin templates build them: the SDK
+    // 5 guest, and the SDK 3 one as Spin 2's templates made it.
     cargo_build(
         &guests,
         &target_dir,
         "wasm32-wasip1",
-        &["-p", "spin_sdk_v2"],
+        &["-p", "spin_sdk_v2", "-p", "spin_sdk_3x"],
     );
 
     let out_dir = target_dir.join("wasm32-wasip2").join("release");
@@ -40,11 +41,14 @@ fn main() {
         ));
         names.push(name);
     }
-    let p1 = target_dir.join("wasm32-wasip1/release/spin_sdk_v2.wasm");
-    code.push_str(&format!(
-        "/// The `spin_sdk_v2` guest built for wasm32-wasip1 (a core module).\npub const SPIN_SDK_V2_WASIP1: &str = {:?};\n",
-        p1.display().to_string()
-    ));
+    for name in ["spin_sdk_v2", "spin_sdk_3x"] {
+        let p1 = target_dir.join(format!("wasm32-wasip1/release/{name}.wasm"));
+        code.push_str(&format!(
+            "/// The `{name}` guest built for wasm32-wasip1 (a core module).\npub const {}_WASIP1: &str = {:?};\n",
+            name.to_uppercase(),
+            p1.display().to_string()
+        ));
+    }
     let python = build_python_guest(&root, &guests.join("python_kv"), &target_dir);
     code.push_str(&format!(
         "/// The `python_kv` guest: Spin's Python SDK, built by componentize-py.\npub const PYTHON_KV: &str = {:?};\n",

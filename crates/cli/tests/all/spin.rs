@@ -1,7 +1,9 @@
 //! Spin SDK components (`fermyon:spin@2.0.0`, built with spin-sdk 5) on `kiln up`: key-value,
 //! SQLite, variables and outbound HTTP behave as under `spin up`.
 
-use kiln_test_guests::{HTTP_ECHO, SPIN_SDK_P3, SPIN_SDK_V2, SPIN_SDK_V2_WASIP1};
+use kiln_test_guests::{
+    HTTP_ECHO, SPIN_SDK_3X, SPIN_SDK_3X_WASIP1, SPIN_SDK_P3, SPIN_SDK_V2, SPIN_SDK_V2_WASIP1,
+};
 use serde_json::json;
 
 use crate::util::{app_dir, kiln, kiln_output, path_str, Server};
@@ -313,6 +315,28 @@ async fn the_same_app_built_for_wasip1_is_adapted_and_runs() {
         server.get("/other/kv/default/k").await.body,
         "error: Error::AccessDenied"
     );
+}
+
+#[tokio::test]
+async fn a_spin_sdk_3_component_as_spin_2_templates_built_it_serves() {
+    // The same source built for wasm32-wasip1 (Spin 2's templates) and wasm32-wasip2.
+    for source in [SPIN_SDK_3X_WASIP1, SPIN_SDK_3X] {
+        let manifest = format!(
+            "spin_manifest_version = 2\n[application]\nname = \"sdk3\"\n[variables]\nwho = {{ default = \"kiln\" }}\n[[trigger.http]]\nroute = \"/...\"\ncomponent = \"sdk3\"\n[component.sdk3]\nsource = \"{source}\"\nkey_value_stores = [\"default\"]\n[component.sdk3.variables]\nwho = \"{{{{ who }}}}\"\n"
+        );
+        let dir = app_dir(&[("spin.toml", &manifest)]);
+        let server = Server::start(&["up", "-f", path_str(dir.path())]);
+        assert_eq!(
+            server.get("/a").await.body,
+            "hello kiln (visit 1) from spin-sdk 3 at /a",
+            "{source}: {}",
+            server.stderr()
+        );
+        assert_eq!(
+            server.get("/b/c").await.body,
+            "hello kiln (visit 2) from spin-sdk 3 at /b/c"
+        );
+    }
 }
 
 #[tokio::test]
