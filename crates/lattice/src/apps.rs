@@ -201,6 +201,14 @@ impl AppHost {
         let dir = self.state_dir.join(deployment);
         let pulled =
             kiln_oci::pull(&release.app, &self.blobs, dir.clone(), &self.registry, &()).await?;
+        // Compiled code runs as native code: it is taken only from a verified artifact.
+        if self.registry.verify.is_some() {
+            for compiled in &pulled.precompiled {
+                let (source, engine) = (&compiled.source, &compiled.engine);
+                self.runtime
+                    .take_precompiled(source, engine, &compiled.bytes);
+            }
+        }
         let triggers = AppTriggers::configure(&pulled.app)?;
         let options = AppOptions {
             state_dir: dir.join(".kiln"),

@@ -144,8 +144,13 @@ pub(crate) async fn verify(
     key: &VerifyKey,
 ) -> anyhow::Result<()> {
     let tag = signature_tag(image, digest)?;
+    // The artifact as the user named it, pinned to `digest` (a reference may be pinned already).
+    let shown = match image.digest() {
+        Some(_) => image.whole(),
+        None => format!("{image}@{digest}"),
+    };
     let Ok((manifest, _)) = client.pull_image_manifest(&tag, auth).await else {
-        anyhow::bail!("{image}@{digest} is not signed (no {tag}): refusing to run it; sign it with kiln registry push --sign KEY");
+        anyhow::bail!("{shown} is not signed (no {tag}): refusing to run it; sign it with kiln registry push --sign KEY");
     };
     let expected = payload(image, digest);
     for layer in manifest
@@ -176,5 +181,5 @@ pub(crate) async fn verify(
             return Ok(());
         }
     }
-    anyhow::bail!("{image}@{digest} is not signed by the given key: refusing to run it")
+    anyhow::bail!("{shown} is not signed by the given key: refusing to run it")
 }

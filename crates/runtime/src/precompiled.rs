@@ -31,6 +31,18 @@ impl Runtime {
         })
     }
 
+    /// Like [`Self::install_precompiled`], saying in the log what became of the code: taken,
+    /// or compiled here instead (another engine's, or not installable).
+    pub fn take_precompiled(&self, digest: &str, engine_tag: &str, compiled: &[u8]) {
+        match self.install_precompiled(digest, engine_tag, compiled) {
+            Ok(true) => {}
+            Ok(false) => tracing::info!(
+                "precompiled code for {digest} was made by another engine: compiling it here"
+            ),
+            Err(e) => tracing::warn!("precompiled code for {digest}: {e:#}; compiling it here"),
+        }
+    }
+
     /// Takes `compiled`, the compiled form of the Wasm named `digest` made by an engine tagged
     /// `engine_tag`, into the compile cache; `false` (nothing done) when the tags differ, so
     /// that the component compiles as usual. Only for code from a trusted source.

@@ -77,7 +77,9 @@ impl UpCommand {
             max_loaded_components: self.max_loaded_components as usize,
             ..RuntimeOptions::sized_for(triggers.instances_needed(&app, &options))
         })?;
-        install_precompiled(&runtime, &precompiled);
+        for compiled in &precompiled {
+            runtime.take_precompiled(&compiled.source, &compiled.engine, &compiled.bytes);
+        }
         let app = LoadedApp::configure(&runtime, app, &options).await?;
         let components = app.load_components(&triggers.components(), &*content)?;
         let host = TriggerHost {
@@ -152,24 +154,6 @@ impl UpCommand {
         // From here on the app names its files by digest: the checkout is its content store.
         let (app, content) = app.lock()?;
         Ok((app, Box::new(content), triggers, Vec::new()))
-    }
-}
-
-/// Takes each of `precompiled` made by this runtime's engine into its compile cache; the
-/// others compile as usual.
-fn install_precompiled(runtime: &Runtime, precompiled: &[Precompiled]) {
-    for compiled in precompiled {
-        match runtime.install_precompiled(&compiled.source, &compiled.engine, &compiled.bytes) {
-            Ok(true) => {}
-            Ok(false) => tracing::info!(
-                "precompiled code for {} was made by another engine: compiling it here",
-                compiled.source
-            ),
-            Err(e) => tracing::warn!(
-                "precompiled code for {}: {e:#}; compiling it here",
-                compiled.source
-            ),
-        }
     }
 }
 

@@ -89,11 +89,11 @@ impl TestLattice {
 
     /// Starts a host `name` with `labels` (`KEY=VALUE`).
     fn start_host(&mut self, name: &str, labels: &[&str]) {
-        self.start_host_with(name, labels, &[]);
+        self.start_host_with(kiln(), name, labels, &[]);
     }
 
-    /// Like [`Self::start_host`], with more flags.
-    fn start_host_with(&mut self, name: &str, labels: &[&str], flags: &[&str]) {
+    /// Like [`Self::start_host`], as `command` (its environment) and with more flags.
+    fn start_host_with(&mut self, command: Command, name: &str, labels: &[&str], flags: &[&str]) {
         let mut args = vec!["host".to_string(), "--name".into(), name.into()];
         args.extend(flags.iter().map(|f| f.to_string()));
         args.extend(self.flags());
@@ -103,7 +103,7 @@ impl TestLattice {
             args.extend(["--label".into(), label.to_string()]);
         }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let host = Server::start(&args);
+        let host = Server::start_with(command, &args);
         self.hosts.insert(name.to_string(), host);
     }
 
@@ -625,7 +625,13 @@ async fn a_host_that_verifies_signatures_runs_only_signed_apps() {
     let mut lattice = TestLattice::new();
     let keys = tempfile::tempdir().unwrap();
     let (private, public) = crate::registry::key_pair(keys.path(), "lattice");
-    lattice.start_host_with("a", &[], &["--verify", &public]);
+    // A cache of its own, so that it has compiled nothing: the signed app's code comes with it.
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = kiln();
+    command
+        .env("KILN_CACHE_DIR", cache.path())
+        .env("KILN_LOG", "info,kiln_runtime=debug");
+    lattice.start_host_with(command, "a", &[], &["--verify", &public]);
     let unsigned = lattice.kiln(&["deploy", &lattice.app("v1"), "--name", "web", "--insecure"]);
     assert!(!unsigned.status.success());
     let error = stderr(&unsigned);
@@ -649,11 +655,15 @@ async fn a_host_that_verifies_signatures_runs_only_signed_apps() {
         dir.path().to_str().unwrap(),
         "--sign",
         &private,
+        "--precompile",
         "--insecure",
     ]));
     assert!(push.status.success(), "{}", stderr(&push));
     lattice.deploy(&[&signed, "--name", "web"]);
     assert_eq!(version(&lattice.url("a"), "web").await, "signed");
+    let log = lattice.hosts["a"].stderr();
+    assert!(log.contains("loaded from the compile cache"), "{log}");
+    assert!(!log.contains("compiled, caching as"), "{log}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
