@@ -86,11 +86,6 @@ impl AppHost {
         }
     }
 
-    /// The runtime the apps run on.
-    pub fn runtime(&self) -> &Runtime {
-        &self.runtime
-    }
-
     /// The serving release of `deployment`, for one request.
     pub fn get(&self, deployment: &str) -> Option<Arc<RunningApp>> {
         self.serving.load().get(deployment).cloned()

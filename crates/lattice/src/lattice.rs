@@ -24,7 +24,7 @@ use crate::placement::Placement;
 use crate::report::HostReport;
 
 /// How long the reconciler's lease lasts unless renewed (the lease bucket's max age).
-pub const LEASE_TTL: Duration = Duration::from_secs(3);
+const LEASE_TTL: Duration = Duration::from_secs(3);
 /// How long a host's heartbeat is kept after its last beat (the hosts bucket's max age).
 const HOST_RECORD_TTL: Duration = Duration::from_secs(30);
 /// The lease's key.
@@ -83,11 +83,10 @@ impl NatsOptions {
     }
 }
 
-/// One lattice's buckets on one NATS connection.
+/// One lattice's buckets, on the NATS connection it was opened with.
 #[derive(Clone)]
 pub struct Lattice {
     name: String,
-    client: async_nats::Client,
     deployments: kv::Store,
     placements: kv::Store,
     hosts: kv::Store,
@@ -104,7 +103,7 @@ impl Lattice {
                     .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
             "\"{name}\" is not a lattice name: use letters, digits, `-` and `_`"
         );
-        let js = jetstream::new(client.clone());
+        let js = jetstream::new(client);
         let open = |what: &str, max_age: Duration, history: i64| {
             let settings = BucketSettings {
                 name: format!("kiln_{name}_{what}"),
@@ -124,18 +123,12 @@ impl Lattice {
             placements: open("placements", Duration::ZERO, 1).await?,
             hosts: open("hosts", HOST_RECORD_TTL, 1).await?,
             lease: open("lease", LEASE_TTL, 1).await?,
-            client,
         })
     }
 
     /// The lattice's name.
     pub fn name(&self) -> &str {
         &self.name
-    }
-
-    /// The NATS connection.
-    pub fn client(&self) -> &async_nats::Client {
-        &self.client
     }
 
     /// Every deployment with its revision; entries that do not read as one are returned as

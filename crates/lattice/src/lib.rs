@@ -27,7 +27,7 @@ pub use apps::AppHost;
 pub use bucket::{Entries, Stored};
 pub use deployment::{Deployment, Labels, Release, Spread};
 pub use host::{HostIdentity, LatticeHost};
-pub use lattice::{Lattice, NatsOptions, LEASE_TTL};
+pub use lattice::{Lattice, NatsOptions};
 pub use placement::Placement;
 pub use report::HostReport;
 pub use status::{DeploymentStatus, LatticeStatus};

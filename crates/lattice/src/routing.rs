@@ -100,7 +100,8 @@ impl HttpService for LatticeHttp {
                 // `app` is held until the response head is out: a stop waits for it.
                 return handler.handle(request, client).await;
             }
-            let routing = self.routing.load();
+            // Held across the forward: a full reference, not a short-lived guard.
+            let routing = self.routing.load_full();
             let peers = routing
                 .holders
                 .get(deployment.as_ref())

@@ -75,7 +75,7 @@ impl Grants {
             outbound: if hosts.is_empty() {
                 Outbound::Denied
             } else {
-                Outbound::AllowList(hosts)
+                Outbound::AllowList(hosts.into())
             },
             stdio: GuestStdio::Logged(logs),
         })

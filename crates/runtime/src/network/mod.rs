@@ -2,6 +2,8 @@
 //! the [`Outbound`] grant every network-reaching capability checks addresses against; the TLS
 //! client settings ([`tls`]) and MQTT broker addresses ([`mqtt`]) kiln's connections share.
 
+use std::sync::Arc;
+
 pub mod allowed_hosts;
 pub mod mqtt;
 pub mod sockets;
@@ -19,7 +21,7 @@ pub enum Outbound {
     AllowAll,
     /// Only destinations an `allowed_outbound_hosts` entry matches: HTTP, and sockets where
     /// the entry's scheme is `tcp`, `udp` or `*`.
-    AllowList(Vec<AllowedHost>),
+    AllowList(Arc<[AllowedHost]>),
 }
 
 /// Whether `outbound` lets a guest connect to `address`, a URL whose scheme is one of
@@ -71,7 +73,8 @@ mod tests {
 
     #[test]
     fn addresses_are_checked_by_scheme_host_and_port() {
-        let list = Outbound::AllowList(vec![AllowedHost::parse("redis://db.local").unwrap()]);
+        let list =
+            Outbound::AllowList(vec![AllowedHost::parse("redis://db.local").unwrap()].into());
         let allowed = |address| address_allowed(&list, address, &["redis"]);
         assert!(allowed("redis://db.local"));
         assert!(allowed("redis://db.local:6379/2"));

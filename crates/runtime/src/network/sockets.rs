@@ -12,25 +12,20 @@ use wasmtime_wasi::WasiCtxBuilder;
 
 use super::allowed_hosts::{AllowedHost, Destination};
 
-/// Lets `wasi` open the sockets `hosts` grant, and nothing else.
-pub fn grant(wasi: &mut WasiCtxBuilder, hosts: &[AllowedHost]) {
+/// Lets `wasi` open the sockets `hosts` grant, and nothing else. Made for every instance:
+/// it only looks the entries over and shares them with the check, which runs per socket.
+pub fn grant(wasi: &mut WasiCtxBuilder, hosts: &Arc<[AllowedHost]>) {
     let grants = |scheme: &str| hosts.iter().any(|h| h.scheme_matches(scheme));
     let (tcp, udp) = (grants("tcp"), grants("udp"));
     let by_name = hosts
         .iter()
         .any(|h| h.host_name().is_some() && (h.scheme_matches("tcp") || h.scheme_matches("udp")));
-    let socket_hosts: Arc<Vec<AllowedHost>> = Arc::new(
-        hosts
-            .iter()
-            .filter(|h| h.scheme_matches("tcp") || h.scheme_matches("udp"))
-            .cloned()
-            .collect(),
-    );
+    let hosts = hosts.clone();
     wasi.allow_tcp(tcp)
         .allow_udp(udp)
         .allow_ip_name_lookup(by_name)
         .socket_addr_check(move |addr, using| {
-            let hosts = socket_hosts.clone();
+            let hosts = hosts.clone();
             Box::pin(async move { allowed(&hosts, addr, using).await })
         });
 }

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 pub fn client_config() -> Result<Arc<rustls::ClientConfig>, String> {
     static CONFIG: OnceLock<Result<Arc<rustls::ClientConfig>, String>> = OnceLock::new();
     CONFIG
-        .get_or_init(|| make_client_config(platform_roots()?))
+        .get_or_init(|| make_client_config(platform_roots()?.clone()))
         .clone()
 }
 
@@ -18,25 +18,43 @@ const NOT_PEM: &str = "invalid root certificate: expected PEM (-----BEGIN CERTIF
 /// TLS client settings that trust the platform's roots and the certificates of `ca_pem` (one or
 /// more PEM certificates); an error names what in `ca_pem` is not a certificate.
 pub fn client_config_with_root(ca_pem: &str) -> Result<Arc<rustls::ClientConfig>, String> {
-    use rustls::pki_types::pem::PemObject as _;
-    use rustls::pki_types::CertificateDer;
-    let mut roots = platform_roots().unwrap_or_else(|_| rustls::RootCertStore::empty());
-    let mut added = 0;
-    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        let cert = cert.map_err(|_| NOT_PEM.to_string())?;
+    let mut roots = platform_roots()
+        .cloned()
+        .unwrap_or_else(|_| rustls::RootCertStore::empty());
+    for cert in root_certificates(ca_pem)? {
         roots
             .add(cert)
             .map_err(|e| format!("invalid root certificate: {e}"))?;
-        added += 1;
-    }
-    if added == 0 {
-        return Err(NOT_PEM.into());
     }
     make_client_config(roots)
 }
 
-/// The platform's root certificates (`SSL_CERT_FILE`, `SSL_CERT_DIR` override them).
-fn platform_roots() -> Result<rustls::RootCertStore, String> {
+/// The certificates of `ca_pem` (one or more, PEM); an error when it holds none or something
+/// else.
+pub fn root_certificates(
+    ca_pem: &str,
+) -> Result<Vec<rustls::pki_types::CertificateDer<'static>>, String> {
+    use rustls::pki_types::pem::PemObject as _;
+    let certs = rustls::pki_types::CertificateDer::pem_slice_iter(ca_pem.as_bytes())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| NOT_PEM.to_string())?;
+    if certs.is_empty() {
+        return Err(NOT_PEM.into());
+    }
+    Ok(certs)
+}
+
+/// The platform's root certificates (`SSL_CERT_FILE`, `SSL_CERT_DIR` override them), read
+/// once.
+fn platform_roots() -> Result<&'static rustls::RootCertStore, String> {
+    static ROOTS: OnceLock<Result<rustls::RootCertStore, String>> = OnceLock::new();
+    ROOTS
+        .get_or_init(read_platform_roots)
+        .as_ref()
+        .map_err(Clone::clone)
+}
+
+fn read_platform_roots() -> Result<rustls::RootCertStore, String> {
     let found = rustls_native_certs::load_native_certs();
     let mut roots = rustls::RootCertStore::empty();
     let (added, _) = roots.add_parsable_certificates(found.certs);

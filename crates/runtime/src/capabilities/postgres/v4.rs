@@ -248,7 +248,7 @@ impl postgres::HostConnectionBuilder for PgInstance {
         builder: Resource<ConnectionBuilder>,
         certificate: String,
     ) -> Outcome<()> {
-        if let Err(e) = crate::network::tls::client_config_with_root(&certificate) {
+        if let Err(e) = crate::network::tls::root_certificates(&certificate) {
             return Ok(Err(Error::Other(e)));
         }
         match self.builders.get_mut(builder.rep()) {
