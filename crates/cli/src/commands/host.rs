@@ -65,10 +65,7 @@ impl HostCommand {
             .state_dir
             .clone()
             .unwrap_or_else(|| PathBuf::from(".kiln/hosts").join(&name));
-        let mut registry = self.registry.options();
-        if let Some(key) = self.verify.key() {
-            registry.verify = Some(kiln_oci::VerifyKey::read(key)?);
-        }
+        let registry = self.registry.pull_options(self.verify.key())?;
         let apps = Arc::new(AppHost::new(
             runtime.clone(),
             blob_store()?,

@@ -48,6 +48,19 @@ impl RegistryArgs {
             ..RegistryOptions::default()
         }
     }
+
+    /// The options for pulling, refusing artifacts not signed by the public key `verify`
+    /// names, if any.
+    pub(crate) fn pull_options(
+        &self,
+        verify: Option<&std::path::Path>,
+    ) -> anyhow::Result<RegistryOptions> {
+        let mut options = self.options();
+        if let Some(key) = verify {
+            options.verify = Some(kiln_oci::VerifyKey::read(key)?);
+        }
+        Ok(options)
+    }
 }
 
 #[derive(Args)]
@@ -247,10 +260,7 @@ pub(crate) async fn pull(
 ) -> anyhow::Result<(kiln_oci::Pulled, BlobStore)> {
     let blobs = blob_store()?;
     let base_dir = std::env::current_dir()?;
-    let mut options = registry.options();
-    if let Some(key) = verify {
-        options.verify = Some(kiln_oci::VerifyKey::read(key)?);
-    }
+    let options = registry.pull_options(verify)?;
     let pulled = kiln_oci::pull(reference, &blobs, base_dir, &options, &Bars::new()).await?;
     Ok((pulled, blobs))
 }
