@@ -24,6 +24,8 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # nextest prints one summary for the whole run; plain cargo test is the fallback.
 if cargo nextest --version >/dev/null 2>&1; then
     cargo nextest run --workspace --locked --no-fail-fast
+    # nextest does not run documentation examples.
+    cargo test --doc --workspace --locked
 else
     cargo test --workspace --locked
 fi

@@ -49,11 +49,20 @@ fn main() {
             p1.display().to_string()
         ));
     }
-    let python = build_python_guest(&root, &guests.join("python_kv"), &target_dir);
+    let site_packages = python_site_packages(&root);
+    let python = componentize_python(
+        &site_packages,
+        true,
+        &site_packages.join("spin_sdk").join("wit"),
+        "spin-http",
+        &guests.join("python_kv"),
+        &target_dir,
+    );
     code.push_str(&format!(
         "/// The `python_kv` guest: Spin's Python SDK, built by componentize-py.\npub const PYTHON_KV: &str = {:?};\n",
         python.display().to_string()
     ));
+    code.push_str(&example_plugins(&root, &site_packages, &target_dir));
     code.push_str(&format!(
         "/// Every guest, by crate name.\npub const ALL: &[&str] = &{names:?};\n"
     ));
@@ -95,9 +104,37 @@ fn cargo_build(guests: &Path, target_dir: &Path, target: &str, args: &[&str]) {
     }
 }
 
-/// Builds the Python guest in `app_dir` with the componentize-py and Spin SDK that
-/// `scripts/python-venv.sh` installs under `target/python-venv`.
-fn build_python_guest(root: &Path, app_dir: &Path, target_dir: &Path) -> PathBuf {
+/// The plugins of `examples/plugin-host`: `redact` (Rust, a crate of its own) and `headline`
+/// (Python), as constants `EXAMPLE_REDACT` and `EXAMPLE_HEADLINE`.
+fn example_plugins(root: &Path, site_packages: &Path, target_dir: &Path) -> String {
+    let example = root.join("examples").join("plugin-host");
+    println!(
+        "cargo:rerun-if-changed={}",
+        example.join("plugins").display()
+    );
+    println!("cargo:rerun-if-changed={}", example.join("wit").display());
+    let redact = example.join("plugins").join("redact");
+    cargo_build(&redact, target_dir, "wasm32-wasip2", &["--locked"]);
+    let redact = target_dir.join("wasm32-wasip2/release/redact.wasm");
+    let headline = componentize_python(
+        site_packages,
+        false,
+        &example.join("wit"),
+        "text-filter",
+        &example.join("plugins").join("headline"),
+        target_dir,
+    );
+    format!(
+        "/// The Rust plugin of examples/plugin-host.\npub const EXAMPLE_REDACT: &str = {:?};\n\
+         /// The Python plugin of examples/plugin-host.\npub const EXAMPLE_HEADLINE: &str = {:?};\n",
+        redact.display().to_string(),
+        headline.display().to_string()
+    )
+}
+
+/// The site-packages of the Python venv that `scripts/python-venv.sh` makes under
+/// `target/python-venv`, with componentize-py and Spin's Python SDK.
+fn python_site_packages(root: &Path) -> PathBuf {
     let venv = root.join("target").join("python-venv");
     let componentize_py = venv.join("bin").join("componentize-py");
     println!("cargo:rerun-if-changed={}", componentize_py.display());
@@ -106,25 +143,44 @@ fn build_python_guest(root: &Path, app_dir: &Path, target_dir: &Path) -> PathBuf
         "{} is missing: run scripts/python-venv.sh (scripts/test.sh does) to install componentize-py and Spin's Python SDK",
         componentize_py.display()
     );
-    let site_packages = std::fs::read_dir(venv.join("lib"))
+    std::fs::read_dir(venv.join("lib"))
         .unwrap()
         .filter_map(|e| e.ok())
         .map(|e| e.path().join("site-packages"))
         .find(|p| p.is_dir())
-        .expect("the Python venv has no site-packages");
+        .expect("the Python venv has no site-packages")
+}
+
+/// Builds the Python app in `app_dir` (its `app.py`) for `world` of the WIT in `wit` with
+/// componentize-py, into `<target_dir>/<app dir name>.wasm`; with `sdk`, the venv's packages
+/// (Spin's Python SDK, whose WIT componentize-py then adds) are on its path.
+fn componentize_python(
+    site_packages: &Path,
+    sdk: bool,
+    wit: &Path,
+    world: &str,
+    app_dir: &Path,
+    target_dir: &Path,
+) -> PathBuf {
+    let venv = site_packages.ancestors().nth(3).unwrap();
+    let componentize_py = venv.join("bin").join("componentize-py");
+    let name = app_dir.file_name().unwrap().to_string_lossy();
     // Built from a copy: componentize-py writes `__pycache__` beside the sources, which would
     // make every later build see the guests as changed.
-    let sources = target_dir.join("python_kv-src");
+    let sources = target_dir.join(format!("{name}-src"));
     std::fs::create_dir_all(&sources).unwrap();
     std::fs::copy(app_dir.join("app.py"), sources.join("app.py")).unwrap();
-    let wasm = target_dir.join("python_kv.wasm");
-    let output = Command::new(&componentize_py)
+    let wasm = target_dir.join(format!("{name}.wasm"));
+    let mut command = Command::new(&componentize_py);
+    command
         .arg("-d")
-        .arg(site_packages.join("spin_sdk").join("wit"))
-        .args(["-w", "spin-http", "componentize", "-p"])
-        .arg(&sources)
-        .arg("-p")
-        .arg(&site_packages)
+        .arg(wit)
+        .args(["-w", world, "componentize", "-p"])
+        .arg(&sources);
+    if sdk {
+        command.arg("-p").arg(site_packages);
+    }
+    let output = command
         .arg("app")
         .arg("-o")
         .arg(&wasm)

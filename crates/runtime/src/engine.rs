@@ -32,6 +32,10 @@ pub struct RuntimeOptions {
     /// Most HTTP components kept loaded at once; past it the least recently used are
     /// unloaded and load again from the compile cache on their next request.
     pub max_loaded_components: usize,
+    /// Count fuel, so that an embedder can give a call a deterministic budget of work
+    /// ([`InstanceRecipe::new_store`](crate::InstanceRecipe::new_store) starts every store with
+    /// an unlimited one). Every guest runs a little slower with it on.
+    pub fuel: bool,
 }
 
 /// The default of [`RuntimeOptions::max_loaded_components`].
@@ -60,6 +64,7 @@ impl Default for RuntimeOptions {
             pooling: true,
             max_instances: DEFAULT_MAX_INSTANCES,
             max_loaded_components: DEFAULT_MAX_LOADED_COMPONENTS,
+            fuel: false,
         }
     }
 }
@@ -88,6 +93,7 @@ struct Inner {
     linker: Linker<StoreState>,
     metrics: Arc<Metrics>,
     residency: Residency,
+    fuel: bool,
 }
 
 impl Runtime {
@@ -108,6 +114,7 @@ impl Runtime {
                 linker,
                 metrics: Arc::default(),
                 residency: Residency::new(options.max_loaded_components),
+                fuel: options.fuel,
             }),
         })
     }
@@ -115,6 +122,17 @@ impl Runtime {
     /// The wasmtime engine.
     pub fn engine(&self) -> &Engine {
         &self.inner.engine
+    }
+
+    /// Whether its stores count fuel ([`RuntimeOptions::fuel`]).
+    pub fn counts_fuel(&self) -> bool {
+        self.inner.fuel
+    }
+
+    /// A linker with every host interface kiln provides, for an embedder to add its own
+    /// imports to before it pre-links components with it.
+    pub fn new_linker(&self) -> Linker<StoreState> {
+        self.inner.linker.clone()
     }
 
     /// The metrics of everything this runtime runs.
@@ -143,6 +161,7 @@ impl Runtime {
 
 fn build_engine(options: &RuntimeOptions) -> anyhow::Result<Engine> {
     let mut config = base_config();
+    config.consume_fuel(options.fuel);
     if options.pooling {
         let mut pooled = config.clone();
         pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(

@@ -144,7 +144,7 @@ impl Failure {
     }
 
     /// The failure a guest's error or trap amounts to.
-    pub(crate) fn from_guest(error: wasmtime::Error) -> Self {
+    pub fn from_guest(error: wasmtime::Error) -> Self {
         let kind = classify(error.chain());
         Self::new(kind, error)
     }

@@ -56,9 +56,14 @@ impl InstanceRecipe {
         &self.id
     }
 
+    /// The limits its instances run under.
+    pub fn limits(&self) -> &ComponentLimits {
+        &self.limits
+    }
+
     /// One of the component's request slots (`max_concurrent`), waited for a short while;
     /// a busy failure when none frees up.
-    pub(crate) async fn acquire_slot(&self) -> Result<OwnedSemaphorePermit, Failure> {
+    pub async fn acquire_slot(&self) -> Result<OwnedSemaphorePermit, Failure> {
         self.limits.acquire_slot().await.ok_or_else(|| {
             Failure::msg(
                 FailureKind::Busy,
@@ -70,8 +75,9 @@ impl InstanceRecipe {
         })
     }
 
-    /// A new store for one instance, with the component's capabilities and limits.
-    pub(crate) fn new_store(&self) -> anyhow::Result<Store<StoreState>> {
+    /// A new store for one instance, with the component's capabilities and limits (and, when
+    /// the runtime counts fuel, as much as it can hold).
+    pub fn new_store(&self) -> anyhow::Result<Store<StoreState>> {
         self.new_store_with(|_| {})
     }
 
@@ -86,7 +92,11 @@ impl InstanceRecipe {
         wasi(&mut builder);
         let wasi = builder.build();
         let state = StoreState::new(&self.id, caps, wasi, &self.limits, &self.metrics);
-        Ok(state.into_store(self.runtime.engine()))
+        let mut store = state.into_store(self.runtime.engine());
+        if self.runtime.counts_fuel() {
+            store.set_fuel(u64::MAX)?;
+        }
+        Ok(store)
     }
 
     /// Reports failures of the `work` ("request", "Redis message") that `trigger` (a route,

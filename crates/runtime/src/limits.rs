@@ -57,7 +57,7 @@ impl ComponentLimits {
     }
 
     /// When a request that starts now must be done.
-    pub(crate) fn deadline(&self) -> tokio::time::Instant {
+    pub fn deadline(&self) -> tokio::time::Instant {
         let now = tokio::time::Instant::now();
         now.checked_add(self.timeout)
             .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))

@@ -23,17 +23,37 @@ pub(crate) fn read_wasm(id: &str, path: &Path) -> Result<(Vec<u8>, WasmKind), Lo
         path: path.to_path_buf(),
         reason,
     })?;
-    let kind = match bytes.get(..8) {
-        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => WasmKind::CoreModule,
-        Some([0, b'a', b's', b'm', _, _, 1, 0]) => WasmKind::Component,
-        _ => {
-            return Err(LoadError::NotWasm {
-                id: id.to_string(),
-                path: path.to_path_buf(),
-            })
-        }
-    };
+    let kind = wasm_kind(id, path, &bytes)?;
     Ok((bytes, kind))
+}
+
+/// What the Wasm binary `bytes` (read from `path`) is, by its header.
+fn wasm_kind(id: &str, path: &Path, bytes: &[u8]) -> Result<WasmKind, LoadError> {
+    match bytes.get(..8) {
+        Some([0, b'a', b's', b'm', 1, 0, 0, 0]) => Ok(WasmKind::CoreModule),
+        Some([0, b'a', b's', b'm', _, _, 1, 0]) => Ok(WasmKind::Component),
+        _ => Err(LoadError::NotWasm {
+            id: id.to_string(),
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
+/// Compiles the component `wasm`, read from `path` (or takes it from the compile cache); a
+/// core module, or bytes that are not Wasm, are refused.
+pub(crate) fn compile_component(
+    runtime: &Runtime,
+    id: &str,
+    path: &Path,
+    wasm: &[u8],
+) -> Result<wasmtime::component::Component, LoadError> {
+    match wasm_kind(id, path, wasm)? {
+        WasmKind::Component => compile(runtime, id, path, wasm),
+        WasmKind::CoreModule => Err(LoadError::CoreModule {
+            id: id.to_string(),
+            path: path.to_path_buf(),
+        }),
+    }
 }
 
 /// Compiles `wasm` (or takes it from the compile cache).

@@ -3,6 +3,7 @@
 //! from it follow the app's capability state, each component's grants and each instance's
 //! fields. Adding a capability is its module plus one line in the list.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use kiln_manifest::ComponentSpec;
@@ -137,6 +138,8 @@ pub struct StoreState {
     limiter: InstanceLimiter,
     /// The instance's part of its request's trace, when traces are on.
     trace: Option<InstanceTrace>,
+    /// What an embedder's own host functions work on ([`Self::set_host_data`]).
+    host_data: Option<Box<dyn Any + Send>>,
     _alive: InstanceAlive,
 }
 
@@ -157,6 +160,7 @@ impl StoreState {
             capabilities: InstanceCapabilities::new(component, component_id),
             limiter: InstanceLimiter::new(limits),
             trace: None,
+            host_data: None,
             _alive: metrics.instance_alive(),
         }
     }
@@ -166,6 +170,19 @@ impl StoreState {
     pub(crate) fn join_trace(&mut self, trace: InstanceTrace) {
         self.capabilities.outbound_http.trace = Some(trace.clone());
         self.trace = Some(trace);
+    }
+
+    /// Gives the embedder's host functions `data` to work on, replacing what they had.
+    pub fn set_host_data<D: Send + 'static>(&mut self, data: D) {
+        match self.host_data_mut::<D>() {
+            Some(held) => *held = data,
+            None => self.host_data = Some(Box::new(data)),
+        }
+    }
+
+    /// The data given with [`Self::set_host_data`], if it is a `D`.
+    pub fn host_data_mut<D: 'static>(&mut self) -> Option<&mut D> {
+        self.host_data.as_mut()?.downcast_mut()
     }
 
     /// Marks the component instantiated, for the trace of the event it serves: a trigger

@@ -54,6 +54,8 @@ fn every_guest_has_a_test() {
         include_str!("registry.rs"),
         include_str!("residency.rs"),
         include_str!("wasi_keyvalue.rs"),
+        // The plugin library's tests, in their own crate.
+        include_str!("../../../plugin/tests/all/main.rs"),
     ]
     .concat();
     for guest in kiln_test_guests::ALL {
