@@ -50,6 +50,14 @@ pub enum PluginError {
         /// What is wrong.
         reason: String,
     },
+    /// A plugin reference could not be pulled, or names no single component.
+    #[error("plugin {reference}: {reason}")]
+    Pull {
+        /// The reference.
+        reference: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// The host itself could not be built (engine, stores).
     #[error("setting up the plugin host: {0:#}")]
     Host(anyhow::Error),

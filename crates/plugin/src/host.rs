@@ -41,6 +41,7 @@ pub struct PluginHostBuilder<D = ()> {
     options: RuntimeOptions,
     key_value: BTreeMap<String, KeyValueStoreConfig>,
     imports: Vec<LinkImports>,
+    artifact_cache: Option<PathBuf>,
     _data: PhantomData<fn(D)>,
 }
 
@@ -64,6 +65,13 @@ impl<D: Send + 'static> PluginHostBuilder<D> {
     /// (default: no disk cache).
     pub fn compile_cache(mut self, dir: impl Into<PathBuf>) -> Self {
         self.options.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Where plugins pulled by reference are kept (default: `oci/` in kiln's cache
+    /// directory, shared with `kiln pull`).
+    pub fn artifact_cache(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.artifact_cache = Some(dir.into());
         self
     }
 
@@ -115,6 +123,7 @@ impl<D: Send + 'static> PluginHostBuilder<D> {
                 runtime,
                 linker,
                 stores: EmbedderStores::new(stores),
+                artifact_cache: self.artifact_cache,
             }),
             _data: PhantomData,
         })
@@ -132,6 +141,7 @@ struct HostInner {
     runtime: Runtime,
     linker: Linker<StoreState>,
     stores: EmbedderStores,
+    artifact_cache: Option<PathBuf>,
 }
 
 impl<D> Clone for PluginHost<D> {
@@ -161,8 +171,16 @@ impl<D: Send + 'static> PluginHost<D> {
             },
             key_value: BTreeMap::new(),
             imports: Vec::new(),
+            artifact_cache: None,
             _data: PhantomData,
         }
+    }
+
+    /// Where plugins pulled by reference are kept.
+    #[cfg_attr(not(feature = "oci"), allow(dead_code))]
+    pub(crate) fn artifact_dir(&self) -> Option<PathBuf> {
+        let configured = self.inner.artifact_cache.clone();
+        configured.or_else(|| kiln_runtime::default_cache_dir().map(|dir| dir.join("oci")))
     }
 
     /// Loads the plugin at `path`: compiles it (a CPU-bound step: milliseconds to seconds for

@@ -3,7 +3,8 @@
 //! JavaScript, Go, C), called through a WIT world the application defines, each in an instance
 //! of its own with limits and explicit grants.
 //!
-//! - **Load** a plugin from a file or bytes ([`PluginHost::load_file`], [`PluginHost::load`]):
+//! - **Load** a plugin from a file or bytes ([`PluginHost::load_file`], [`PluginHost::load`]),
+//!   or pull it from an OCI registry (`PluginHost::load_reference`, feature `oci`):
 //!   it is compiled once (optionally cached on disk) and checked against what the host
 //!   provides; an import the host lacks is an error naming it ([`PluginError::Import`]).
 //! - **Call** it typed, through the application's `wasmtime::component::bindgen!` world
@@ -103,6 +104,8 @@ pub mod blocking;
 mod config;
 mod error;
 mod host;
+#[cfg(feature = "oci")]
+mod oci;
 mod plugin;
 mod typed;
 
@@ -112,6 +115,8 @@ pub use config::{
 pub use error::{CallError, PluginError};
 pub use host::{KeyValueBackend, PluginHost, PluginHostBuilder};
 pub use kiln_runtime::StoreState;
+#[cfg(feature = "oci")]
+pub use oci::{RegistryOptions, VerifyKey};
 pub use plugin::Plugin;
 pub use typed::{Bindings, TypedPlugin};
 pub use wasmtime;

@@ -15,6 +15,7 @@ mod mqtt;
 mod mqtt_trigger;
 mod nats_trigger;
 mod observability;
+mod plugins;
 mod python;
 mod redis_trigger;
 mod registry;
