@@ -285,6 +285,58 @@ async fn self_requests_are_served_through_the_app_routes() {
     );
 }
 
+#[tokio::test]
+async fn service_chaining_reaches_a_private_component_in_process() {
+    let app = format!(
+        r#"{}
+[[trigger.http]]
+route = {{ private = true }}
+component = "back"
+[component.back]
+source = "{HTTP_ECHO}"
+"#,
+        manifest(r#"allowed_outbound_hosts = ["http://*.spin.internal"]"#)
+    );
+    let dir = app_dir(&[("spin.toml", &app)]);
+    let server = start(&dir, &[]);
+    let chained = server
+        .get("/outbound?url=http://back.spin.internal/items/7?full=1")
+        .await;
+    let body = &chained.body;
+    assert!(
+        body.starts_with("200 method: GET\npath: /items/7?full=1\n"),
+        "{body}"
+    );
+    for header in [
+        "header: spin-path-info: /items/7",
+        "header: spin-matched-route: /...",
+        "header: spin-full-url: http://back.spin.internal/items/7?full=1",
+        "header: spin-client-addr: 0.0.0.0:0",
+    ] {
+        assert!(body.contains(header), "{header} missing in {body}");
+    }
+    // A private component has no route of its own.
+    assert_eq!(server.get("/back/items").await.body, "no such route");
+    let missing = server
+        .get("/outbound?url=http://nothing.spin.internal/")
+        .await;
+    assert!(
+        missing.body.contains("DestinationNotFound"),
+        "{}",
+        missing.body
+    );
+
+    let denied = server
+        .get("/other/outbound?url=http://back.spin.internal/")
+        .await;
+    assert!(denied.body.contains("HttpRequestDenied"), "{}", denied.body);
+    assert!(
+        server.stderr_shows(r#"add "http://back.spin.internal" (or "http://*.spin.internal") to allowed_outbound_hosts component_id=other"#),
+        "{}",
+        server.stderr()
+    );
+}
+
 impl Server {
     async fn post_sql(&self, path: &str, body: serde_json::Value) -> String {
         self.request("POST", path, &[], &body.to_string())

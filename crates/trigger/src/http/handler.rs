@@ -1,5 +1,6 @@
 //! One request: route it, give it Spin's headers, hand it to its component.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use kiln_runtime::{plain_response, HttpComponent, LocalHttp, LocalResponse};
 use wasmtime_wasi_http::WasiBody;
 
 use super::headers::set_spin_headers;
+use super::router::RouteMatch;
 use super::{HttpRoutes, Router};
 
 /// Routes requests to the components of one app (or to one component for `kiln serve`).
@@ -19,7 +21,12 @@ pub struct RequestHandler {
     router: Router,
     components: HashMap<String, HttpComponent>,
     spin_headers: bool,
+    /// The route a chained request (`http://ID.spin.internal`) is handled under.
+    chained_route: Arc<str>,
 }
+
+/// Where chained requests come from, as Spin gives it.
+const CHAINED_CLIENT: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
 
 impl RequestHandler {
     /// Serves an app's `routes` with its HTTP `components`, by id, with Spin's headers.
@@ -31,6 +38,7 @@ impl RequestHandler {
             router: Router::for_routes(routes)?,
             components,
             spin_headers: true,
+            chained_route: Arc::from(CATCH_ALL),
         })
     }
 
@@ -41,6 +49,7 @@ impl RequestHandler {
             router: Router::catch_all(component.id()),
             components: HashMap::from([(component.id().to_string(), component)]),
             spin_headers: false,
+            chained_route: Arc::from(CATCH_ALL),
         }
     }
 
@@ -90,7 +99,35 @@ impl LocalHttp for RequestHandler {
             Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
         })
     }
+
+    /// Spin's service chaining: the whole path is the component's, as under a `/...` route.
+    fn serve_component(
+        self: Arc<Self>,
+        component_id: &str,
+        mut request: Request<WasiBody>,
+    ) -> Option<LocalResponse> {
+        let component = self.components.get(component_id)?.clone();
+        Some(Box::pin(async move {
+            absolute_uri(&mut request);
+            if self.spin_headers {
+                let route = RouteMatch {
+                    component_id: component.id(),
+                    based_route: CATCH_ALL,
+                    raw_route: &self.chained_route,
+                    path_info: Cow::Owned(request.uri().path().to_string()),
+                    captures: Vec::new(),
+                };
+                let full_url = request.uri().to_string();
+                set_spin_headers(request.headers_mut(), &full_url, &route, CHAINED_CLIENT);
+            }
+            let response = component.handle(request, &self.chained_route).await;
+            Ok(response.map(|body| body.map_err(Into::into).boxed_unsync()))
+        }))
+    }
 }
+
+/// The route that takes every path.
+const CATCH_ALL: &str = "/...";
 
 /// Gives the request URI a scheme and authority (from `Host`, else `localhost`), as the guest
 /// expects.

@@ -3,8 +3,9 @@
 //! `--allow-outbound` ([`Outbound::AllowAll`]) sends anywhere, `allowed_outbound_hosts`
 //! ([`Outbound::AllowList`]) where an entry matches, and no grant nowhere. A denial is the
 //! guest-visible `HTTP-request-denied` error, never a trap, and is logged with the component id.
-//! A request to the app itself (no host in its authority) needs a `self` entry and is served
-//! in-process ([`super::local`]).
+//! A request to the app itself (no host in its authority) needs a `self` entry, one to
+//! `http://ID.spin.internal` an entry that matches that host; both are served in-process
+//! ([`super::local`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-use super::local::{is_self_request, LocalHttpSlot};
+use super::local::{local_target, LocalHttpSlot, LocalTarget};
 use crate::capabilities::capability::{Capability, ComponentContext};
 use crate::grants::Grants;
 use crate::network::{AllowedHost, Destination, Outbound};
@@ -82,8 +83,8 @@ impl WasiHttpHooks for OutboundHttpHooks {
     ) -> Box<dyn Future<Output = SendResult> + Send> {
         let mut request = request;
         let span = self.trace.as_ref().and_then(|t| t.outbound(&mut request));
-        if is_self_request(&request) {
-            return self.send_to_self(request, span);
+        if let Some(target) = local_target(&request) {
+            return self.send_local(request, target, span);
         }
         let destination = destination(&request);
         let allowed = match (&self.grant.grants.outbound, &destination) {
@@ -117,35 +118,65 @@ impl WasiHttpHooks for OutboundHttpHooks {
 }
 
 impl OutboundHttpHooks {
-    /// Serves a request to the app itself through its routes, if a `self` entry allows it.
-    fn send_to_self(
+    /// Serves a request inside the app: through its routes if a `self` entry allows it, or
+    /// to one of its components if an entry allows `http://ID.spin.internal`.
+    fn send_local(
         &self,
         request: http::Request<WasiBody>,
+        target: LocalTarget,
         span: Option<EventTrace>,
     ) -> Box<dyn Future<Output = SendResult> + Send> {
-        let allowed = match &self.grant.grants.outbound {
-            Outbound::AllowAll => true,
-            Outbound::AllowList(hosts) => hosts.iter().any(AllowedHost::allows_self),
-            Outbound::Denied => false,
+        let allowed = match (&self.grant.grants.outbound, &target) {
+            (Outbound::AllowAll, _) => true,
+            (Outbound::AllowList(hosts), LocalTarget::Routes) => {
+                hosts.iter().any(AllowedHost::allows_self)
+            }
+            (Outbound::AllowList(hosts), LocalTarget::Component(_)) => {
+                let to = destination(&request);
+                hosts
+                    .iter()
+                    .any(|h| to.as_ref().is_some_and(|to| h.allows(to)))
+            }
+            (Outbound::Denied, _) => false,
         };
         let path = request.uri().path();
+        let (to, grant) = match &target {
+            LocalTarget::Routes => ("the app itself".to_string(), "\"http://self\"".to_string()),
+            LocalTarget::Component(id) => (
+                format!("component \"{id}\""),
+                format!("\"http://{id}.spin.internal\" (or \"http://*.spin.internal\")"),
+            ),
+        };
         if !allowed {
             tracing::error!(
                 component_id = %self.component_id,
-                "request to the app itself ({path}) denied: add \"http://self\" to allowed_outbound_hosts",
+                "request to {to} ({path}) denied: add {grant} to allowed_outbound_hosts",
             );
             return Box::new(async { Err(Error::HttpRequestDenied) });
         }
         let Some(local) = self.grant.local_http.get() else {
             tracing::error!(
                 component_id = %self.component_id,
-                "request to the app itself ({path}) failed: the app serves no HTTP routes",
+                "request to {to} ({path}) failed: the app serves no HTTP routes",
             );
             return Box::new(async { Err(Error::DestinationNotFound) });
         };
+        let served = match target {
+            LocalTarget::Routes => local.serve(request),
+            LocalTarget::Component(id) => match local.serve_component(&id, request) {
+                Some(served) => served,
+                None => {
+                    tracing::error!(
+                        component_id = %self.component_id,
+                        "request to {to} failed: the app has no HTTP component \"{id}\"",
+                    );
+                    return Box::new(async { Err(Error::DestinationNotFound) });
+                }
+            },
+        };
         let component_id = self.component_id.clone();
         Box::new(async move {
-            let served = local.serve(request).await;
+            let served = served.await;
             if let Some(span) = span {
                 match &served {
                     Ok(response) => span.status(response.status().as_u16()),
@@ -153,7 +184,7 @@ impl OutboundHttpHooks {
                 }
             }
             let response = served.map_err(|e| {
-                tracing::error!(%component_id, "request to the app itself failed: {e:#}");
+                tracing::error!(%component_id, "request to {to} failed: {e:#}");
                 Error::InternalError(Some(format!("{e:#}")))
             })?;
             let done = async { Ok::<(), Error>(()) };
