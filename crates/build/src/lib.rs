@@ -1,6 +1,8 @@
 //! Developer workflow: `kiln build` runs each component's build command in its workdir, with
-//! the command's output shown and a failure reported with the component id.
+//! the command's output shown and a failure reported with the component id; `kiln inspect`
+//! ([`inspect`]) tells what a component imports and how the manifest's grants cover it.
 
+pub mod inspect;
 mod toolchain;
 
 use std::process::Command;

@@ -4,6 +4,7 @@ mod build;
 mod capabilities;
 mod deploy;
 mod host;
+mod inspect;
 mod lattice;
 mod limits;
 mod listen;
@@ -26,6 +27,8 @@ pub(crate) enum Command {
     Up(up::UpCommand),
     /// Run the build command of each component of an application.
     Build(build::BuildCommand),
+    /// Show each component's WIT world and which imports its grants cover, deny, or kiln lacks.
+    Inspect(inspect::InspectCommand),
     /// Push and pull applications as OCI artifacts.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
@@ -46,6 +49,7 @@ impl Command {
             Command::Serve(c) => c.run().await,
             Command::Up(c) => c.run().await,
             Command::Build(c) => c.run(),
+            Command::Inspect(c) => c.run().await,
             Command::Registry(c) => c.run().await,
             Command::Host(c) => c.run().await,
             Command::Deploy(c) => c.run().await,

@@ -9,6 +9,7 @@ mod durability;
 mod escapes;
 mod example;
 mod faults;
+mod inspect;
 mod lattice;
 mod messaging;
 mod mqtt;

@@ -1,0 +1,338 @@
+//! `kiln inspect`: a component's WIT world (imports and exports, with versions), which of its
+//! imports the manifest's grants cover, which will be denied at run time for want of a grant,
+//! and which kiln does not provide at all; its size and source digest.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use kiln_manifest::{digest_of, ComponentSpec, ContentStore};
+use kiln_runtime::Runtime;
+use serde::Serialize;
+use wit_component::{DecodedWasm, WitPrinter};
+
+/// What `kiln inspect` found out about one component.
+#[derive(Debug, Serialize)]
+pub struct Inspection {
+    /// The component id.
+    pub id: String,
+    /// Where its Wasm was read from.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Its content digest (`sha256:...`).
+    pub digest: String,
+    /// Its world's name.
+    pub world: String,
+    /// What it exports.
+    pub exports: Vec<String>,
+    /// What it imports, each judged against the manifest's grants.
+    pub imports: Vec<Import>,
+    /// Its world as WIT text, with the packages it uses.
+    #[serde(skip)]
+    pub wit: String,
+}
+
+/// One import and what becomes of it at run time.
+#[derive(Debug, Serialize)]
+pub struct Import {
+    /// Its name (`fermyon:spin/key-value@2.0.0`).
+    pub name: String,
+    /// Provided, granted, denied or missing.
+    pub status: ImportStatus,
+    /// The grant that covers it, or what to add, or why kiln lacks it.
+    pub detail: String,
+}
+
+/// What becomes of an import at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImportStatus {
+    /// kiln provides it and it needs no grant.
+    Provided,
+    /// It needs a grant, and the manifest gives one.
+    Granted,
+    /// It needs a grant the manifest does not give: its calls fail (access denied).
+    Denied,
+    /// kiln does not provide it: the component does not load.
+    Missing,
+}
+
+impl ImportStatus {
+    /// The word `kiln inspect` prints.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImportStatus::Provided => "provided",
+            ImportStatus::Granted => "granted",
+            ImportStatus::Denied => "denied",
+            ImportStatus::Missing => "missing",
+        }
+    }
+}
+
+/// Inspects `component`, reading its Wasm from `content`; `runtime` tells which imports kiln
+/// provides.
+pub fn inspect(
+    runtime: &Runtime,
+    component: &ComponentSpec,
+    content: &dyn ContentStore,
+) -> anyhow::Result<Inspection> {
+    let id = &component.id;
+    let path = component
+        .source
+        .local_path(content)
+        .with_context(|| format!("component \"{id}\""))?;
+    let wasm = std::fs::read(&path).with_context(|| {
+        format!(
+            "component \"{id}\": cannot read {}: build it first (kiln build)",
+            path.display()
+        )
+    })?;
+    let (resolve, world_id) = match wit_component::decode(&wasm)
+        .with_context(|| format!("component \"{id}\": {} is not a component", path.display()))?
+    {
+        DecodedWasm::Component(resolve, world) => (resolve, world),
+        DecodedWasm::WitPackage(..) => anyhow::bail!(
+            "component \"{id}\": {} is a WIT package, not a component",
+            path.display()
+        ),
+    };
+    let unprovided = runtime.unprovided_imports(id, &path, &wasm)?;
+    let world = &resolve.worlds[world_id];
+    let name_of = |key: &wit_parser::WorldKey, item: &wit_parser::WorldItem| {
+        match item {
+            wit_parser::WorldItem::Interface { id, .. } => resolve.id_of(*id),
+            wit_parser::WorldItem::Function(f) => Some(f.name.clone()),
+            wit_parser::WorldItem::Type { .. } => None,
+        }
+        .or_else(|| match key {
+            wit_parser::WorldKey::Name(name) => Some(name.clone()),
+            wit_parser::WorldKey::Interface(_) => None,
+        })
+    };
+    let exports = world
+        .exports
+        .iter()
+        .filter_map(|(key, item)| name_of(key, item))
+        .collect();
+    let imports = world
+        .imports
+        .iter()
+        .filter(|(_, item)| !matches!(item, wit_parser::WorldItem::Type { .. }))
+        .filter_map(|(key, item)| name_of(key, item))
+        .map(|name| match unprovided.iter().find(|u| u.name == name) {
+            Some(missing) => {
+                // wasmtime names the import first; what is wrong with it follows.
+                let reason = missing.reason.rsplit("linker: ").next().unwrap_or_default();
+                Import {
+                    name,
+                    status: ImportStatus::Missing,
+                    detail: format!(
+                        "kiln does not provide it ({reason}): the component will not load"
+                    ),
+                }
+            }
+            None => judge(name, component),
+        })
+        .collect();
+    let mut printer = WitPrinter::default();
+    let package = world
+        .package
+        .context("the component's world has no package")?;
+    let others: Vec<_> = resolve
+        .packages
+        .iter()
+        .map(|(id, _)| id)
+        .filter(|p| *p != package)
+        .collect();
+    printer.print(&resolve, package, &others)?;
+    Ok(Inspection {
+        id: id.clone(),
+        path,
+        size: wasm.len() as u64,
+        digest: digest_of(&wasm),
+        world: world.name.clone(),
+        exports,
+        imports,
+        wit: printer.output.to_string(),
+    })
+}
+
+/// A lone Wasm file as a component with no grants, for `kiln inspect FILE.wasm`.
+pub fn lone_component(path: &Path) -> ComponentSpec {
+    ComponentSpec {
+        id: path
+            .file_stem()
+            .map_or_else(|| "component".into(), |s| s.to_string_lossy().into_owned()),
+        source: kiln_manifest::Content::File(path.to_path_buf()),
+        ..ComponentSpec::default()
+    }
+}
+
+/// What an import needs of the manifest.
+enum Need {
+    Nothing,
+    Environment,
+    Files,
+    Variables,
+    /// `allowed_outbound_hosts` entries with one of these schemes (or `*`).
+    Outbound(&'static [&'static str]),
+    KeyValueStores,
+    SqliteDatabases,
+    AiModels,
+}
+
+/// What the import `name` (with its version) needs, by its package and interface.
+fn need(name: &str) -> Need {
+    let unversioned = name.split('@').next().unwrap_or(name);
+    let (package, interface) = unversioned.split_once('/').unwrap_or((unversioned, ""));
+    match (package, interface) {
+        ("wasi:cli", "environment") => Need::Environment,
+        ("wasi:filesystem", _) => Need::Files,
+        ("wasi:sockets", _) => Need::Outbound(&["tcp", "udp"]),
+        ("wasi:http", "outgoing-handler" | "client") | ("fermyon:spin", "http") => {
+            Need::Outbound(&["http", "https"])
+        }
+        ("wasi:keyvalue", _) | ("fermyon:spin", "key-value") | ("spin:key-value", _) => {
+            Need::KeyValueStores
+        }
+        ("fermyon:spin", "sqlite") | ("spin:sqlite", _) => Need::SqliteDatabases,
+        ("fermyon:spin", "redis") | ("spin:redis", "redis") => Need::Outbound(&["redis", "rediss"]),
+        ("fermyon:spin", "postgres") | ("spin:postgres", _) => Need::Outbound(&["postgres"]),
+        ("fermyon:spin", "mysql") | ("spin:mysql", _) => Need::Outbound(&["mysql"]),
+        ("fermyon:spin", "mqtt") | ("spin:mqtt", _) => Need::Outbound(&["mqtt", "mqtts"]),
+        ("fermyon:spin", "llm") | ("spin:llm", _) => Need::AiModels,
+        ("fermyon:spin", "variables") | ("spin:variables", _) | ("wasi:config", _) => {
+            Need::Variables
+        }
+        _ => Need::Nothing,
+    }
+}
+
+/// How `component`'s manifest entry covers the import `name`, which kiln provides.
+fn judge(name: String, component: &ComponentSpec) -> Import {
+    let granted = |detail: String| (ImportStatus::Granted, detail);
+    let denied = |detail: String| (ImportStatus::Denied, detail);
+    let (status, detail) = match need(&name) {
+        Need::Nothing => (ImportStatus::Provided, String::new()),
+        Need::Environment if component.environment.is_empty() => (
+            ImportStatus::Provided,
+            "no environment variables granted".into(),
+        ),
+        Need::Environment => {
+            let names: Vec<&str> = component
+                .environment
+                .iter()
+                .map(|(k, _)| k.as_str())
+                .collect();
+            granted(format!("environment: {}", names.join(", ")))
+        }
+        Need::Files if component.files.is_empty() => {
+            denied("no files granted: it sees no directories (add files = [...])".into())
+        }
+        Need::Files => granted(format!(
+            "files: {} mount(s), read-only",
+            component.files.len()
+        )),
+        Need::Variables => (
+            ImportStatus::Provided,
+            match component
+                .variables
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+            {
+                names if names.is_empty() => "no variables of its own".into(),
+                names => format!("variables: {}", names.join(", ")),
+            },
+        ),
+        Need::Outbound(schemes) => {
+            let entries: Vec<&str> = component
+                .allowed_outbound_hosts
+                .iter()
+                .map(String::as_str)
+                .filter(|entry| {
+                    let scheme = entry.split("://").next().unwrap_or_default();
+                    scheme == "*" || schemes.contains(&scheme) || *entry == "self"
+                })
+                .collect();
+            if entries.is_empty() {
+                denied(format!(
+                    "no {} destination granted (add \"{}://HOST:PORT\" to allowed_outbound_hosts)",
+                    schemes.join("/"),
+                    schemes[0]
+                ))
+            } else {
+                granted(format!("allowed_outbound_hosts: {}", entries.join(", ")))
+            }
+        }
+        Need::KeyValueStores if component.key_value_stores.is_empty() => {
+            denied("no store granted (add key_value_stores = [\"default\"])".into())
+        }
+        Need::KeyValueStores => granted(format!(
+            "key_value_stores: {}",
+            component.key_value_stores.join(", ")
+        )),
+        Need::SqliteDatabases if component.sqlite_databases.is_empty() => {
+            denied("no database granted (add sqlite_databases = [\"default\"])".into())
+        }
+        Need::SqliteDatabases => granted(format!(
+            "sqlite_databases: {}",
+            component.sqlite_databases.join(", ")
+        )),
+        Need::AiModels => denied("kiln has no LLM backend: every call fails".into()),
+    };
+    Import {
+        name,
+        status,
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imports_are_judged_by_the_grants_they_need() {
+        let mut component = ComponentSpec {
+            id: "app".into(),
+            key_value_stores: vec!["default".into()],
+            allowed_outbound_hosts: vec!["redis://cache:6379".into()],
+            ..ComponentSpec::default()
+        };
+        let status = |name: &str, component: &ComponentSpec| judge(name.into(), component).status;
+        assert_eq!(
+            status("wasi:io/streams@0.2.0", &component),
+            ImportStatus::Provided
+        );
+        assert_eq!(
+            status("fermyon:spin/key-value@2.0.0", &component),
+            ImportStatus::Granted
+        );
+        assert_eq!(
+            status("spin:sqlite/sqlite@3.1.0", &component),
+            ImportStatus::Denied
+        );
+        assert_eq!(
+            status("fermyon:spin/redis@2.0.0", &component),
+            ImportStatus::Granted
+        );
+        assert_eq!(
+            status("wasi:http/outgoing-handler@0.2.0", &component),
+            ImportStatus::Denied
+        );
+        assert_eq!(
+            status("wasi:filesystem/types@0.2.0", &component),
+            ImportStatus::Denied
+        );
+        component.allowed_outbound_hosts.push("*://*:*".into());
+        assert_eq!(
+            status("wasi:http/outgoing-handler@0.2.0", &component),
+            ImportStatus::Granted
+        );
+        assert_eq!(
+            status("wasi:sockets/tcp@0.2.0", &component),
+            ImportStatus::Granted
+        );
+    }
+}
