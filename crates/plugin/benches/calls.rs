@@ -1,35 +1,22 @@
 //! Cost of one plugin call, kiln-plugin beside a plain wasmtime embedding doing the same: the
-//! probe plugin's `upper` on a short string, in a fresh instance per call and in a kept one.
-//! One thread; prints the median of several rounds, in microseconds per call.
+//! `plugin_upper` guest's `upper` on a short string, in a fresh instance per call and in a kept
+//! one. One thread; prints the median of several rounds, in microseconds per call.
 //! `bench/plugin.sh` runs it beside Extism and prints the ratios.
 
 use std::time::Instant;
 
 use kiln_plugin::{PluginConfig, PluginHost, Reuse, TypedPlugin};
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 wasmtime::component::bindgen!({
     path: "../../guests/plugin_probe/wit",
-    world: "probe",
-    imports: { default: async },
+    world: "upper",
     exports: { default: async },
 });
 
-kiln_plugin::bindings!(Probe, ProbeIndices);
-
-/// The probe's host functions, which `upper` never calls.
-#[derive(Default)]
-struct Quiet;
-
-impl kiln_test::probe::host::Host for Quiet {
-    async fn log(&mut self, _message: String) {}
-
-    async fn prefix(&mut self) -> String {
-        String::new()
-    }
-}
+kiln_plugin::bindings!(Upper, UpperIndices);
 
 const INPUT: &str = "the quick brown fox jumps over the lazy dog";
 const ROUNDS: usize = 7;
@@ -52,31 +39,26 @@ async fn measure(mut call: impl AsyncFnMut()) -> f64 {
     rounds[ROUNDS / 2]
 }
 
-fn kiln_plugin(host: &PluginHost<Quiet>, reuse: Reuse) -> TypedPlugin<Probe, Quiet> {
-    host.load_file(
-        kiln_test_guests::PLUGIN_PROBE,
-        PluginConfig::new().reuse(reuse),
-    )
-    .unwrap()
-    .typed()
-    .unwrap()
+fn kiln_plugin(host: &PluginHost, reuse: Reuse) -> TypedPlugin<Upper> {
+    let config = PluginConfig::new().reuse(reuse);
+    let plugin = host.load_file(kiln_test_guests::PLUGIN_UPPER, config);
+    plugin.unwrap().typed().unwrap()
 }
 
-async fn kiln_call(plugin: &TypedPlugin<Probe, Quiet>) {
+async fn kiln_call(plugin: &TypedPlugin<Upper>) {
     let out = plugin
-        .call(Quiet, async |probe, store| {
-            probe.call_upper(store, INPUT).await
+        .call((), async |upper, store| {
+            upper.call_upper(store, INPUT).await
         })
         .await
         .unwrap();
     assert_eq!(out.len(), INPUT.len());
 }
 
-/// What a plain embedding keeps per instance: WASI and the host's data.
+/// What a plain embedding keeps per instance: WASI.
 struct Plain {
     wasi: WasiCtx,
     table: ResourceTable,
-    quiet: Quiet,
 }
 
 impl WasiView for Plain {
@@ -89,32 +71,25 @@ impl WasiView for Plain {
 }
 
 fn plain_store(engine: &Engine) -> Store<Plain> {
-    Store::new(
-        engine,
-        Plain {
-            wasi: WasiCtx::builder().build(),
-            table: ResourceTable::new(),
-            quiet: Quiet,
-        },
-    )
+    let plain = Plain {
+        wasi: WasiCtx::builder().build(),
+        table: ResourceTable::new(),
+    };
+    Store::new(engine, plain)
 }
 
-/// A plain wasmtime embedding of the probe: `pooling` or wasmtime's default allocator.
-fn plain_pre(pooling: bool) -> (Engine, ProbePre<Plain>) {
+/// A plain wasmtime embedding of the plugin: `pooling` or wasmtime's default allocator.
+fn plain_pre(pooling: bool) -> (Engine, UpperPre<Plain>) {
     let mut config = Config::new();
     if pooling {
         config.allocation_strategy(InstanceAllocationStrategy::pooling());
     }
     let engine = Engine::new(&config).unwrap();
-    let component =
-        wasmtime::component::Component::from_file(&engine, kiln_test_guests::PLUGIN_PROBE).unwrap();
+    let path = kiln_test_guests::PLUGIN_UPPER;
+    let component = wasmtime::component::Component::from_file(&engine, path).unwrap();
     let mut linker = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_async(&mut linker).unwrap();
-    kiln_test::probe::host::add_to_linker::<_, HasSelf<Quiet>>(&mut linker, |p: &mut Plain| {
-        &mut p.quiet
-    })
-    .unwrap();
-    let pre = ProbePre::new(linker.instantiate_pre(&component).unwrap()).unwrap();
+    let pre = UpperPre::new(linker.instantiate_pre(&component).unwrap()).unwrap();
     (engine, pre)
 }
 
@@ -122,8 +97,8 @@ async fn plain_fresh(pooling: bool) -> f64 {
     let (engine, pre) = plain_pre(pooling);
     measure(async || {
         let mut store = plain_store(&engine);
-        let probe = pre.instantiate_async(&mut store).await.unwrap();
-        let out = probe.call_upper(&mut store, INPUT).await.unwrap();
+        let upper = pre.instantiate_async(&mut store).await.unwrap();
+        let out = upper.call_upper(&mut store, INPUT).await.unwrap();
         assert_eq!(out.len(), INPUT.len());
     })
     .await
@@ -132,9 +107,9 @@ async fn plain_fresh(pooling: bool) -> f64 {
 async fn plain_kept() -> f64 {
     let (engine, pre) = plain_pre(false);
     let mut store = plain_store(&engine);
-    let probe = pre.instantiate_async(&mut store).await.unwrap();
+    let upper = pre.instantiate_async(&mut store).await.unwrap();
     measure(async || {
-        let out = probe.call_upper(&mut store, INPUT).await.unwrap();
+        let out = upper.call_upper(&mut store, INPUT).await.unwrap();
         assert_eq!(out.len(), INPUT.len());
     })
     .await
@@ -146,15 +121,7 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let host = PluginHost::<Quiet>::builder()
-            .imports(|linker| {
-                kiln_test::probe::host::add_to_linker::<_, HasSelf<Quiet>>(
-                    linker,
-                    kiln_plugin::host_data,
-                )
-            })
-            .build()
-            .unwrap();
+        let host = PluginHost::new().unwrap();
         let fresh = kiln_plugin(&host, Reuse::Fresh);
         let kept = kiln_plugin(&host, Reuse::Kept);
         let rows = [

@@ -30,10 +30,6 @@ impl probe::Guest for Probe {
         format!("{}{}", host::prefix(), input.to_uppercase())
     }
 
-    fn upper(input: String) -> String {
-        input.to_uppercase()
-    }
-
     fn calls() -> u32 {
         CALLS.fetch_add(1, Ordering::Relaxed) + 1
     }

@@ -88,7 +88,7 @@ async fn a_plugin_pushed_to_a_registry_loads_by_reference() {
         .unwrap();
     assert_eq!(plugin.name(), "probe");
     let out = plugin
-        .call_func((), "upper", &[Val::String("shipped".into())])
+        .call_func((), "transform", &[Val::String("shipped".into())])
         .await
         .unwrap();
     assert_eq!(out, [Val::String("SHIPPED".into())]);
@@ -125,7 +125,7 @@ async fn a_plugin_pushed_to_a_registry_loads_by_reference() {
         .unwrap();
     assert_eq!(
         picked
-            .call_func((), "upper", &[Val::String("picked".into())])
+            .call_func((), "transform", &[Val::String("picked".into())])
             .await
             .unwrap(),
         [Val::String("PICKED".into())]

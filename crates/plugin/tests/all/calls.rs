@@ -160,3 +160,15 @@ fn the_blocking_host_serves_many_threads() {
         }
     });
 }
+
+#[test]
+fn a_plugin_with_no_imports_of_its_own_runs_on_a_plain_host() {
+    let host = BlockingHost::new(kiln_plugin::PluginHost::builder()).unwrap();
+    let plugin = host
+        .load_file(kiln_test_guests::PLUGIN_UPPER, PluginConfig::new())
+        .unwrap();
+    let out = plugin
+        .call_func((), "upper", &[Val::String("plain".into())])
+        .unwrap();
+    assert_eq!(out, [Val::String("PLAIN".into())]);
+}
