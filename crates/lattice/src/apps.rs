@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 use kiln_oci::{BlobStore, RegistryOptions};
 use kiln_runtime::{AppOptions, LoadedApp, Runtime};
-use kiln_trigger::http::{HttpBinding, HttpMount, RequestHandler, ServerOptions};
-use kiln_trigger::{AppTriggers, TriggerHost};
+use kiln_trigger::http::RequestHandler;
+use kiln_trigger::AppTriggers;
 use tokio_util::sync::CancellationToken;
 
 use crate::deployment::Release;
@@ -216,26 +216,16 @@ impl AppHost {
         let components = tokio::task::block_in_place(|| {
             app.load_components(&triggers.components(), &self.blobs)
         })?;
-        let mount = HttpMount::default();
-        let shutdown = CancellationToken::new();
-        let host = TriggerHost {
-            http: HttpBinding::Mount(mount.clone()),
-            server: ServerOptions::default(),
-            args: Vec::new(),
-            shutdown: shutdown.clone(),
-        };
-        let (_, running) = triggers.start(&app, &components, &host).await?;
-        let name = deployment.to_string();
-        let id_owned = id.to_string();
-        tokio::spawn(async move {
-            if let Err(e) = running.await {
+        let (name, id_owned) = (deployment.to_string(), id.to_string());
+        let mounted = triggers
+            .start_mounted(&app, &components, move |e| {
                 tracing::error!("deployment {name} release {id_owned}: a trigger failed: {e:#}");
-            }
-        });
+            })
+            .await?;
         Ok(RunningApp {
             release: id.to_string(),
-            handler: mount.get().cloned(),
-            shutdown,
+            handler: mounted.handler,
+            shutdown: mounted.shutdown,
             _app: app,
         })
     }

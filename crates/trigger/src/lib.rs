@@ -127,6 +127,44 @@ impl AppTriggers {
         };
         Ok((summary, Box::pin(all)))
     }
+
+    /// Starts every trigger for a host that serves the app's HTTP handler on a listener of
+    /// its own (a lattice host, `kiln watch`): the handler is mounted, not bound. The triggers
+    /// run in a task until the returned token is cancelled; a trigger that fails is handed to
+    /// `failed`.
+    pub async fn start_mounted(
+        self,
+        app: &LoadedApp,
+        components: &AppComponents,
+        failed: impl FnOnce(anyhow::Error) + Send + 'static,
+    ) -> anyhow::Result<Mounted> {
+        let mount = http::HttpMount::default();
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let host = TriggerHost {
+            http: http::HttpBinding::Mount(mount.clone()),
+            server: http::ServerOptions::default(),
+            args: Vec::new(),
+            shutdown: shutdown.clone(),
+        };
+        let (_, running) = self.start(app, components, &host).await?;
+        tokio::spawn(async move {
+            if let Err(e) = running.await {
+                failed(e);
+            }
+        });
+        Ok(Mounted {
+            handler: mount.get().cloned(),
+            shutdown,
+        })
+    }
+}
+
+/// An app's triggers started by [`AppTriggers::start_mounted`].
+pub struct Mounted {
+    /// Its HTTP handler, if it has HTTP routes.
+    pub handler: Option<std::sync::Arc<http::RequestHandler>>,
+    /// Stops its triggers when cancelled.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// `[[trigger.http]]`, `[[trigger.redis]]`, ... joined, the last two by `last`.

@@ -8,11 +8,13 @@ mod inspect;
 mod lattice;
 mod limits;
 mod listen;
+mod new;
 mod progress;
 mod registry;
 mod run;
 mod serve;
 mod up;
+mod watch;
 
 use clap::Subcommand;
 
@@ -23,8 +25,16 @@ pub(crate) enum Command {
     Run(run::RunCommand),
     /// Serve one wasi:http/proxy component on every path.
     Serve(serve::ServeCommand),
+    /// Create an app from a template (kiln templates lists them).
+    New(new::NewCommand),
+    /// Add a component from a template to an app.
+    Add(new::AddCommand),
+    /// List the templates of kiln new and kiln add.
+    Templates,
     /// Run an application from its manifest (kiln.toml or spin.toml).
     Up(up::UpCommand),
+    /// Build and run an app, rebuilding and swapping in each component as its files change.
+    Watch(watch::WatchCommand),
     /// Run the build command of each component of an application.
     Build(build::BuildCommand),
     /// Show each component's WIT world and which imports its grants cover, deny, or kiln lacks.
@@ -48,7 +58,11 @@ impl Command {
             Command::Run(c) => c.run().await,
             Command::Serve(c) => c.run().await,
             Command::Up(c) => c.run().await,
+            Command::New(c) => c.run(),
+            Command::Add(c) => c.run(),
+            Command::Templates => Ok(new::list_templates()),
             Command::Build(c) => c.run(),
+            Command::Watch(c) => c.run().await,
             Command::Inspect(c) => c.run().await,
             Command::Registry(c) => c.run().await,
             Command::Host(c) => c.run().await,

@@ -25,10 +25,12 @@ mod run;
 mod runtime_config;
 mod serve;
 mod spin;
+mod templates;
 mod traces;
 mod up;
 mod util;
 mod wasi_keyvalue;
+mod watch;
 
 #[test]
 fn every_guest_has_a_test() {
@@ -58,6 +60,7 @@ fn every_guest_has_a_test() {
         include_str!("wasi_keyvalue.rs"),
         // The plugin library's tests, in their own crate.
         include_str!("../../../plugin/tests/all/main.rs"),
+        include_str!("../../../plugin/tests/all/calls.rs"),
     ]
     .concat();
     for guest in kiln_test_guests::ALL {

@@ -10,13 +10,13 @@ use kiln_test_guests::{SPIN_REDIS_P3, SPIN_REDIS_V2, SPIN_SDK_V2};
 use crate::util::{app_dir, path_str, Server};
 
 /// A `redis-server` of the test's own, killed when dropped.
-struct RedisServer {
+pub(crate) struct RedisServer {
     port: u16,
     child: Child,
 }
 
 impl RedisServer {
-    fn start() -> Self {
+    pub(crate) fn start() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -40,7 +40,7 @@ impl RedisServer {
         Self { port, child }
     }
 
-    fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
     }
 
@@ -52,7 +52,7 @@ impl RedisServer {
         Self::start_on(port)
     }
 
-    async fn query<T: redis::FromRedisValue>(&self, command: &mut redis::Cmd) -> T {
+    pub(crate) async fn query<T: redis::FromRedisValue>(&self, command: &mut redis::Cmd) -> T {
         let client = redis::Client::open(self.url()).unwrap();
         let mut connection = client.get_multiplexed_async_connection().await.unwrap();
         command.query_async(&mut connection).await.unwrap()

@@ -40,6 +40,7 @@ pub(crate) struct Server {
     pub(crate) url: String,
     /// Everything printed on stdout up to and including the routes.
     pub(crate) banner: Vec<String>,
+    stdout: Arc<Mutex<String>>,
     stderr: Arc<Mutex<String>>,
 }
 
@@ -109,13 +110,27 @@ impl Server {
         while let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
             banner.push(line);
         }
-        std::thread::spawn(move || while rx.recv().is_ok() {});
+        let stdout = Arc::new(Mutex::new(String::new()));
+        let sink = stdout.clone();
+        std::thread::spawn(move || {
+            while let Ok(line) = rx.recv() {
+                let mut stdout = sink.lock().unwrap();
+                stdout.push_str(&line);
+                stdout.push('\n');
+            }
+        });
         Server {
             child,
             url: url.unwrap(),
             banner,
+            stdout,
             stderr,
         }
+    }
+
+    /// What kiln has printed on stdout since its banner.
+    pub(crate) fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
     }
 
     /// What kiln has printed on stderr so far.

@@ -1,0 +1,211 @@
+//! `kiln watch`: builds and runs an app, and on every saved change rebuilds just the component
+//! whose files changed and swaps the new version in, on the same listener: requests in flight
+//! finish on the old version, new ones get the new. A build that fails leaves the old version
+//! serving; a changed manifest loads the app again (routes, grants) the same way.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwapOption;
+use clap::Args;
+use hyper::body::Incoming;
+use kiln_build::watch::{Change, Watcher};
+use kiln_manifest::{AppSpec, LoadedManifest, LocalFiles, RuntimeConfig};
+use kiln_runtime::{plain_response, AppOptions, HttpResponse, LoadedApp, Runtime, RuntimeOptions};
+use kiln_trigger::http::{serve, HttpService, RequestHandler};
+use kiln_trigger::AppTriggers;
+use tokio_util::sync::CancellationToken;
+
+use super::listen::ListenArgs;
+use super::print_warnings;
+
+/// How often the watched files are looked at.
+const POLL: Duration = Duration::from_millis(100);
+
+#[derive(Args)]
+pub(crate) struct WatchCommand {
+    /// The manifest, or a directory holding kiln.toml or spin.toml.
+    #[arg(short = 'f', long = "from", default_value = ".")]
+    manifest: PathBuf,
+    #[command(flatten)]
+    listen: ListenArgs,
+    /// Where key-value stores, SQLite databases and variables live (Spin's runtime-config.toml).
+    #[arg(long = "runtime-config-file", value_name = "FILE")]
+    runtime_config_file: Option<PathBuf>,
+}
+
+/// The app version being served: its HTTP handler, swapped whole on every reload.
+#[derive(Default)]
+struct Current(ArcSwapOption<RequestHandler>);
+
+impl HttpService for Current {
+    async fn call(&self, request: hyper::Request<Incoming>, client: SocketAddr) -> HttpResponse {
+        match self.0.load_full() {
+            Some(handler) => handler.handle(request, client).await,
+            None => plain_response(503),
+        }
+    }
+}
+
+/// One loaded version of the app, running until its token is cancelled.
+struct Version {
+    handler: Option<Arc<RequestHandler>>,
+    shutdown: CancellationToken,
+}
+
+impl WatchCommand {
+    pub(crate) async fn run(self) -> anyhow::Result<i32> {
+        let runtime_config = match &self.runtime_config_file {
+            Some(path) => RuntimeConfig::load(path)?,
+            None => RuntimeConfig::default(),
+        };
+        let mut app = load(&self.manifest)?;
+        kiln_build::build_app(&app)?;
+        let runtime = Runtime::new(&RuntimeOptions::default())?;
+        let listener = self.listen.bind().await?;
+        let current = Arc::new(Current::default());
+        let mut version = start(&runtime, &app, &runtime_config).await?;
+        current.0.store(version.handler.clone());
+        println!("Serving http://{}", listener.local_addr()?);
+        println!("Watching {} for changes", app.manifest_path.display());
+        let stop = CancellationToken::new();
+        let server = tokio::spawn(serve(
+            listener,
+            current.clone(),
+            self.listen.server_options(),
+            stop.clone().cancelled_owned(),
+        ));
+        let mut watcher = Watcher::new(&app.manifest_path, &app.components);
+        let mut signals = std::pin::pin!(crate::signals::shutdown());
+        loop {
+            tokio::select! {
+                _ = &mut signals => break,
+                _ = tokio::time::sleep(POLL) => {}
+            }
+            let Some(change) = watcher.poll() else {
+                continue;
+            };
+            let saved = Instant::now();
+            let Some(next) = self.rebuild(&change, &mut app) else {
+                continue;
+            };
+            match start(&runtime, &next, &runtime_config).await {
+                Ok(started) => {
+                    current.0.store(started.handler.clone());
+                    let old = std::mem::replace(&mut version, started);
+                    retire(old);
+                    println!(
+                        "Serving the new version of {}: {} ms from save to serving",
+                        what(&change),
+                        saved.elapsed().as_millis()
+                    );
+                    app = next;
+                    watcher = Watcher::new(&app.manifest_path, &app.components);
+                }
+                Err(e) => eprintln!("error: {e:#}\nThe previous version keeps serving."),
+            }
+        }
+        stop.cancel();
+        server.await??;
+        version.shutdown.cancel();
+        Ok(0)
+    }
+
+    /// Rebuilds what `change` touched; the app to load next, or `None` (after saying why)
+    /// when a build or the manifest failed.
+    fn rebuild(&self, change: &Change, app: &mut AppSpec) -> Option<AppSpec> {
+        let next = match change {
+            Change::Manifest => match load(&self.manifest) {
+                Ok(next) => next,
+                Err(e) => {
+                    eprintln!("error: {e:#}\nThe previous version keeps serving.");
+                    return None;
+                }
+            },
+            Change::Components(_) => app.clone(),
+        };
+        let ids: Vec<&str> = match change {
+            Change::Components(ids) => ids.iter().map(String::as_str).collect(),
+            Change::Manifest => Vec::new(),
+        };
+        for component in next
+            .components
+            .iter()
+            .filter(|c| ids.contains(&c.id.as_str()))
+        {
+            let started = Instant::now();
+            match kiln_build::build_component(component) {
+                Ok(true) => println!(
+                    "Built {} in {} ms",
+                    component.id,
+                    started.elapsed().as_millis()
+                ),
+                Ok(false) => {}
+                Err(e) => {
+                    eprintln!("error: {e:#}\nThe previous version keeps serving.");
+                    return None;
+                }
+            }
+        }
+        Some(next)
+    }
+}
+
+fn load(manifest: &std::path::Path) -> anyhow::Result<AppSpec> {
+    let loaded = LoadedManifest::load(manifest)?;
+    print_warnings(&loaded.warnings);
+    Ok(loaded.app)
+}
+
+/// Loads `app` and starts its triggers, its HTTP handler mounted rather than listening. What
+/// did not change comes from the compile cache.
+async fn start(
+    runtime: &Runtime,
+    app: &AppSpec,
+    runtime_config: &RuntimeConfig,
+) -> anyhow::Result<Version> {
+    let triggers = AppTriggers::configure(app)?;
+    let options = AppOptions {
+        runtime_config: runtime_config.clone(),
+        state_dir: app.base_dir.join(".kiln"),
+        ..AppOptions::default()
+    };
+    let loaded = LoadedApp::configure(runtime, app.clone(), &options).await?;
+    let components = tokio::task::block_in_place(|| {
+        loaded.load_components(&triggers.components(), &LocalFiles::default())
+    })?;
+    let mounted = triggers
+        .start_mounted(&loaded, &components, |e| {
+            eprintln!("error: a trigger failed: {e:#}")
+        })
+        .await?;
+    Ok(Version {
+        handler: mounted.handler,
+        shutdown: mounted.shutdown,
+    })
+}
+
+/// Stops an old version once the requests it is serving are done (or after 10 s).
+fn retire(old: Version) {
+    tokio::spawn(async move {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while old
+            .handler
+            .as_ref()
+            .is_some_and(|handler| Arc::strong_count(handler) > 1)
+            && Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        old.shutdown.cancel();
+    });
+}
+
+fn what(change: &Change) -> String {
+    match change {
+        Change::Manifest => "the app".into(),
+        Change::Components(ids) => ids.join(", "),
+    }
+}
