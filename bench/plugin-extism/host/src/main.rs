@@ -33,7 +33,8 @@ fn upper(plugin: &mut Plugin) {
 
 fn main() {
     let wasm = std::env::args().nth(1).expect("usage: extism-calls PLUGIN.wasm");
-    let manifest = Manifest::new([Wasm::file(wasm)]);
+    let bytes = std::fs::read(&wasm).expect("reading the plugin");
+    let manifest = Manifest::new([Wasm::data(bytes)]);
     let compiled = CompiledPlugin::new(PluginBuilder::new(manifest.clone()).with_wasi(true)).unwrap();
     let fresh = measure(|| {
         let mut plugin = Plugin::new_from_compiled(&compiled).unwrap();
