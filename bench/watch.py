@@ -2,9 +2,10 @@
 """Save to serving: `kiln watch` beside a full restart (`kiln up --build` again), in one run.
 
 An app from the http-rust template is built once; then its greeting is edited twice: once
-under `kiln watch` (which rebuilds the component and swaps it in), once followed by a restart
-of `kiln up --build`. Each time is taken from the save to the first response with the new
-greeting, polling every 10 ms.
+under `kiln watch` (which rebuilds the component and swaps it in), once under `kiln up`, which
+is then stopped and started again with `--build` on the same port. Each time is taken from
+the save to the first response with the new greeting, polling GET / every 10 ms; requests
+that fail on the way (nothing listening) are counted.
 
     bench/watch.py [KILN]      (default: target/release/kiln)
 """
@@ -12,6 +13,7 @@ greeting, polling every 10 ms.
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -21,10 +23,16 @@ import urllib.request
 KILN = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "target/release/kiln")
 
 
-def start(args, cwd):
-    """Starts kiln with `args`; returns the process and the URL it serves."""
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(args, cwd, port):
+    """Starts kiln with `args` on `port`; returns the process once it serves."""
     process = subprocess.Popen(
-        [KILN, *args, "--listen", "127.0.0.1:0"],
+        [KILN, *args, "--listen", f"127.0.0.1:{port}"],
         cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -32,7 +40,7 @@ def start(args, cwd):
     )
     for line in process.stdout:
         if line.startswith("Serving "):
-            return process, line.split()[1]
+            return process
     raise SystemExit(f"kiln {args} did not serve")
 
 
@@ -44,12 +52,16 @@ def body(url):
         return None
 
 
-def wait_for(url_of, text, since):
-    """Seconds from `since` until GET / answers `text`; `url_of()` gives the URL once known."""
+def until_served(url, text, since):
+    """Polls GET / every 10 ms until it answers `text`: seconds from `since`, and how many
+    requests failed on the way."""
+    failed = 0
     while True:
-        url = url_of()
-        if url and body(url) == text:
-            return time.monotonic() - since
+        answer = body(url)
+        if answer == text:
+            return time.monotonic() - since, failed
+        if answer is None:
+            failed += 1
         time.sleep(0.01)
 
 
@@ -61,6 +73,13 @@ def edit(source, old, new):
         f.write(text.replace(old, new))
 
 
+def stop(process):
+    process.send_signal(signal.SIGINT)
+    rest = process.stdout.read()
+    process.wait()
+    return rest
+
+
 def main():
     work = tempfile.mkdtemp(prefix="kiln-watch-bench-")
     subprocess.run([KILN, "new", "http-rust", "app", "-a"], cwd=work, check=True,
@@ -68,28 +87,36 @@ def main():
     app = os.path.join(work, "app")
     source = os.path.join(app, "src", "lib.rs")
     subprocess.run([KILN, "build", "-f", app], check=True, stderr=subprocess.DEVNULL)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
 
-    watch, url = start(["watch", "-f", app], work)
+    watch = start(["watch", "-f", app], work, port)
     assert body(url) == "Hello World!"
     saved = time.monotonic()
     edit(source, "Hello World!", "Hello Watch!")
-    watched = wait_for(lambda: url, "Hello Watch!", saved)
-    watch.send_signal(signal.SIGINT)
-    printed = watch.stdout.read()
-    watch.wait()
+    watched, watch_failed = until_served(url, "Hello Watch!", saved)
+    printed = stop(watch)
     build = re.search(r"Built app in (\d+) ms", printed)
 
+    # A restart as a developer does it: stop kiln up, start it again with --build.
+    up = start(["up", "-f", app], work, port)
     saved = time.monotonic()
     edit(source, "Hello Watch!", "Hello Restart!")
-    up, url = start(["up", "--build", "-f", app], work)
-    restarted = wait_for(lambda: url, "Hello Restart!", saved)
+    stop(up)
+    stopped = time.monotonic()
+    up = subprocess.Popen([KILN, "up", "--build", "-f", app, "--listen", f"127.0.0.1:{port}"],
+                          cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    restarted, restart_failed = until_served(url, "Hello Restart!", saved)
+    down = time.monotonic() - stopped - 0.01
     up.send_signal(signal.SIGINT)
     up.wait()
 
-    print(f"kiln watch, save to serving:           {watched * 1000:7.0f} ms"
-          + (f" (of which the cargo build {build.group(1)} ms)" if build else ""))
-    print(f"kiln up --build again, save to serving: {restarted * 1000:7.0f} ms")
-    print(f"watch / restart:                       {watched / restarted:7.2f}x")
+    print(f"kiln watch: save to serving {watched * 1000:6.0f} ms"
+          + (f" (cargo build {build.group(1)} ms)" if build else "")
+          + f", requests failed {watch_failed}, unavailable 0 ms")
+    print(f"restart:    save to serving {restarted * 1000:6.0f} ms,"
+          f" requests failed {restart_failed}, unavailable {down * 1000:.0f} ms")
+    print(f"watch / restart, save to serving: {watched / restarted:.2f}x")
 
 
 if __name__ == "__main__":

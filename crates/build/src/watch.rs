@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use kiln_manifest::{ComponentSpec, Content};
 
 /// How long files must stay unchanged before a change is reported.
-const SETTLE: Duration = Duration::from_millis(150);
+const SETTLE: Duration = Duration::from_millis(50);
 
 /// What changed since the last report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +30,8 @@ pub struct Watcher {
     seen: Snapshot,
     /// A change seen, and when the files last moved.
     pending: Option<(Snapshot, Instant)>,
+    /// When the newest of the files last reported changed was written.
+    saved: SystemTime,
 }
 
 /// Size and modification time of every watched file, by owner (`None`: the manifest).
@@ -60,6 +62,7 @@ impl Watcher {
             components,
             seen: Snapshot::new(),
             pending: None,
+            saved: SystemTime::now(),
         };
         watcher.seen = watcher.snapshot();
         watcher
@@ -85,12 +88,24 @@ impl Watcher {
             .filter(|(owner, files)| self.seen.get(*owner) != Some(files))
             .map(|(owner, _)| owner.clone())
             .collect();
+        self.saved = changed
+            .iter()
+            .filter_map(|owner| now.get(owner))
+            .flatten()
+            .filter_map(|(_, _, modified)| *modified)
+            .max()
+            .unwrap_or_else(SystemTime::now);
         self.seen = now;
         self.pending = None;
         if changed.contains(&None) {
             return Some(Change::Manifest);
         }
         Some(Change::Components(changed.into_iter().flatten().collect()))
+    }
+
+    /// When the last change reported was saved: the newest write among its files.
+    pub fn saved(&self) -> SystemTime {
+        self.saved
     }
 
     /// The watched files as they are now.

@@ -22,7 +22,7 @@ use super::listen::ListenArgs;
 use super::print_warnings;
 
 /// How often the watched files are looked at.
-const POLL: Duration = Duration::from_millis(100);
+const POLL: Duration = Duration::from_millis(50);
 
 #[derive(Args)]
 pub(crate) struct WatchCommand {
@@ -87,8 +87,9 @@ impl WatchCommand {
             let Some(change) = watcher.poll() else {
                 continue;
             };
-            let saved = Instant::now();
-            let Some(next) = self.rebuild(&change, &mut app) else {
+            let saved = watcher.saved();
+            // A build takes seconds: the serving tasks move to other threads meanwhile.
+            let Some(next) = tokio::task::block_in_place(|| self.rebuild(&change, &app)) else {
                 continue;
             };
             match start(&runtime, &next, &runtime_config).await {
@@ -96,10 +97,11 @@ impl WatchCommand {
                     current.0.store(started.handler.clone());
                     let old = std::mem::replace(&mut version, started);
                     retire(old);
+                    let took = saved.elapsed().unwrap_or_default();
                     println!(
                         "Serving the new version of {}: {} ms from save to serving",
                         what(&change),
-                        saved.elapsed().as_millis()
+                        took.as_millis()
                     );
                     app = next;
                     watcher = Watcher::new(&app.manifest_path, &app.components);
@@ -115,7 +117,7 @@ impl WatchCommand {
 
     /// Rebuilds what `change` touched; the app to load next, or `None` (after saying why)
     /// when a build or the manifest failed.
-    fn rebuild(&self, change: &Change, app: &mut AppSpec) -> Option<AppSpec> {
+    fn rebuild(&self, change: &Change, app: &AppSpec) -> Option<AppSpec> {
         let next = match change {
             Change::Manifest => match load(&self.manifest) {
                 Ok(next) => next,
