@@ -32,6 +32,8 @@ enum Toolchain {
     Rust,
     /// componentize-py and Spin's Python SDK.
     Python,
+    /// Node.js and npm (the template's build installs the rest from npm).
+    Node,
 }
 
 /// A template of an app with one component.
@@ -85,6 +87,22 @@ pub const TEMPLATES: &[Template] = &[
         toolchain: Toolchain::Python,
         files: template_files!("http-py": "app.py", "requirements.txt", ".gitignore"),
         component: include_str!("../templates/http-py/component.toml"),
+    },
+    Template {
+        name: "http-js",
+        description: "HTTP request handler using JavaScript (Spin JS SDK, ComponentizeJS)",
+        parameters: &[DESCRIPTION, HTTP_PATH],
+        toolchain: Toolchain::Node,
+        files: template_files!("http-js": "package.json", "build.mjs", "src/index.js", ".gitignore"),
+        component: include_str!("../templates/http-js/component.toml"),
+    },
+    Template {
+        name: "http-ts",
+        description: "HTTP request handler using TypeScript (Spin JS SDK, ComponentizeJS)",
+        parameters: &[DESCRIPTION, HTTP_PATH],
+        toolchain: Toolchain::Node,
+        files: template_files!("http-ts": "package.json", "build.mjs", "tsconfig.json", "src/index.ts", ".gitignore"),
+        component: include_str!("../templates/http-ts/component.toml"),
     },
     Template {
         name: "redis-rust",
@@ -158,6 +176,15 @@ impl Template {
                                 .into(),
                     }],
                 }
+            }
+            Toolchain::Node => {
+                if on_path("node") && on_path("npm") {
+                    return vec![];
+                }
+                vec![MissingTool {
+                    what: "Node.js 20 or newer with npm (https://nodejs.org)".into(),
+                    install: "apt-get install -y nodejs npm".into(),
+                }]
             }
             Toolchain::Python => {
                 if on_path("componentize-py") {

@@ -50,7 +50,14 @@ fn up(project: &Path) -> Server {
 fn the_templates_are_listed() {
     let output = kiln_in(Path::new("."), &["templates"]);
     let listed = String::from_utf8_lossy(&output.stdout);
-    for name in ["http-rust", "http-py", "redis-rust", "http-empty"] {
+    for name in [
+        "http-rust",
+        "http-py",
+        "http-js",
+        "http-ts",
+        "redis-rust",
+        "http-empty",
+    ] {
         assert!(listed.contains(name), "{listed}");
     }
 }
@@ -110,6 +117,22 @@ async fn http_py_serves() {
         (hello.status, hello.body.as_str()),
         (200, "Hello from Python!")
     );
+}
+
+#[tokio::test]
+async fn http_js_and_http_ts_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    for (template, name) in [("http-js", "hello-js"), ("http-ts", "hello-ts")] {
+        kiln_in(dir.path(), &["new", template, name, "-a"]);
+        let server = up(&dir.path().join(name));
+        let hello = server.get("/hello/kiln").await;
+        assert_eq!(
+            (hello.status, hello.body.as_str()),
+            (200, "\"Hello, kiln!\""),
+            "{template}"
+        );
+        assert_eq!(server.get("/").await.body, "hello universe", "{template}");
+    }
 }
 
 #[tokio::test]
