@@ -63,6 +63,18 @@ fn main() {
         python.display().to_string()
     ));
     code.push_str(&example_plugins(&root, &site_packages, &target_dir));
+    let greet_python = componentize_python(
+        &site_packages,
+        false,
+        &guests.join("greet_rust").join("wit"),
+        "provider",
+        &guests.join("greet_python"),
+        &target_dir,
+    );
+    code.push_str(&format!(
+        "/// A `kiln-test:greet` provider in Python, built by componentize-py.\npub const GREET_PYTHON: &str = {:?};\n",
+        greet_python.display().to_string()
+    ));
     code.push_str(&format!(
         "/// Every guest, by crate name.\npub const ALL: &[&str] = &{names:?};\n"
     ));

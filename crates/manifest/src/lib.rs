@@ -26,6 +26,8 @@ pub use locate::Key;
 pub use runtime_config::{
     KeyValueStoreConfig, RuntimeConfig, SqliteDatabaseConfig, VariableProvider,
 };
-pub use spec::{AppSpec, BuildSpec, ComponentSpec, FileMount, VariableSpec};
+pub use spec::{
+    AppSpec, BuildSpec, ComponentSpec, DependencySource, DependencySpec, FileMount, VariableSpec,
+};
 pub use template::{is_variable_name, Template, TemplatePart};
 pub use trigger::TriggerSpec;

@@ -85,6 +85,29 @@ pub struct ComponentSpec {
     pub build: Option<BuildSpec>,
     /// `[component.ID.tool.kiln.limits]`.
     pub limits: Limits,
+    /// `[component.ID.dependencies]`: components that satisfy some of its imports, composed
+    /// into it at load.
+    pub dependencies: Vec<DependencySpec>,
+}
+
+/// One of a component's dependencies: the import it satisfies, and what satisfies it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DependencySpec {
+    /// The import (`my:pkg/iface@1.0.0`).
+    pub import: String,
+    /// The component that provides it.
+    pub source: DependencySource,
+    /// The export of that component which satisfies it (default: the import's name).
+    pub export: Option<String>,
+}
+
+/// Where a dependency comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DependencySource {
+    /// A Wasm file of the checkout (`{ path = "..." }`).
+    File(std::path::PathBuf),
+    /// Another component of the app (`{ component = "id" }`): its source.
+    Component(String),
 }
 
 /// One file made visible to a guest: a regular file of the app at a guest path.

@@ -35,6 +35,22 @@ pub(crate) fn app(doc: &mut Doc<'_>, raw: RawManifest) -> Result<AppSpec> {
             key_path!["component", id],
         )?);
     }
+    for component in &components {
+        for dependency in &component.dependencies {
+            let crate::DependencySource::Component(other) = &dependency.source else {
+                continue;
+            };
+            if *other == component.id || !raw.components.contains_key(other) {
+                return Err(doc.error(
+                    key_path!["component", &component.id, "dependencies", &dependency.import],
+                    format!(
+                        "component \"{}\": dependency \"{}\" names component \"{other}\", which is not another component of this app",
+                        component.id, dependency.import
+                    ),
+                ));
+            }
+        }
+    }
     let triggers = triggers(doc, &raw, &variables, &mut components)?;
     let mut trigger_settings = BTreeMap::new();
     for (kind, table) in &raw.application.trigger_configs {
@@ -117,12 +133,7 @@ fn component_spec(
         ));
     }
     let source = source_path(doc, id, &raw.source, at(&["source"]))?;
-    if !raw.dependencies.is_empty() {
-        return Err(doc.error(
-            at(&["dependencies"]),
-            format!("component \"{id}\": component dependencies are not supported yet: compose the component first"),
-        ));
-    }
+    let dependencies = dependencies(doc, id, &raw.dependencies, &at(&["dependencies"]))?;
     let variables = component_variables(doc, raw, app_variables, &keys)?;
     let allowed_outbound_hosts = outbound_hosts(doc, raw, app_variables, &keys)?;
     for (field, labels) in [
@@ -158,6 +169,7 @@ fn component_spec(
         ai_models: raw.ai_models.clone(),
         variables,
         build: raw.build.as_ref().map(|b| build_spec(doc.base_dir, b)),
+        dependencies,
         limits,
     })
 }
@@ -182,6 +194,44 @@ fn source_path(doc: &Doc<'_>, id: &str, source: &RawSource, keys: Vec<Key>) -> R
             format!("component \"{id}\": registry sources ({package}@{version}) are not supported: set source to a local .wasm path"),
         )),
     }
+}
+
+/// `[component.ID.dependencies]`: each import name to `{ path }` or `{ component }` (with an
+/// optional `export`); other sources are refused with what to do instead.
+fn dependencies(
+    doc: &Doc<'_>,
+    id: &str,
+    table: &toml::Table,
+    keys: &[Key],
+) -> Result<Vec<crate::DependencySpec>> {
+    let mut out = Vec::new();
+    for (import, value) in table {
+        let at = child(keys, &[import]);
+        let refuse = |what: &str| {
+            doc.error(
+                at.clone(),
+                format!("component \"{id}\": dependency \"{import}\": {what}"),
+            )
+        };
+        let Some(fields) = value.as_table() else {
+            return Err(refuse("registry dependencies are not supported: give { path = \"dep.wasm\" } or { component = \"id\" }"));
+        };
+        let text = |key: &str| fields.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        let source = match (text("path"), text("component")) {
+            (Some(path), None) => crate::DependencySource::File(doc.base_dir.join(path)),
+            (None, Some(component)) => crate::DependencySource::Component(component),
+            _ if fields.contains_key("url") || fields.contains_key("registry") => {
+                return Err(refuse("url and registry dependencies are not supported: download the component and give { path = \"dep.wasm\" }"))
+            }
+            _ => return Err(refuse("expected { path = \"dep.wasm\" } or { component = \"id\" }")),
+        };
+        out.push(crate::DependencySpec {
+            import: import.clone(),
+            source,
+            export: text("export"),
+        });
+    }
+    Ok(out)
 }
 
 /// The component's `variables`, names and templates checked.

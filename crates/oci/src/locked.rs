@@ -143,6 +143,12 @@ impl LockedApp {
     /// The locked form of `app`, whose sources and files must be named by digest
     /// ([`AppSpec::lock`]); content is not inlined (the artifact's assembly does that).
     pub fn from_app(app: &AppSpec) -> Result<Self, LockedError> {
+        if let Some(component) = app.components.iter().find(|c| !c.dependencies.is_empty()) {
+            return Err(LockedError::Unsupported(format!(
+                "component \"{}\" has dependencies, which kiln does not ship yet: compose it first (kiln compose -f MANIFEST {} -o composed.wasm) and make that its source",
+                component.id, component.id
+            )));
+        }
         let mut metadata = Map::new();
         metadata.insert("name".into(), app.name.clone().into());
         for (key, value) in [("version", &app.version), ("description", &app.description)] {
@@ -468,6 +474,7 @@ fn component_spec(
         variables: component.config,
         build: None,
         limits,
+        dependencies: Vec::new(),
         id,
     })
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use kiln_manifest::{AppSpec, ComponentSpec, ContentStore};
+use kiln_manifest::{AppSpec, ComponentSpec, ContentStore, DependencySource};
 
 use crate::capabilities::capability::{AppContext, ComponentContext};
 use crate::capabilities::outbound::LocalHttp;
@@ -14,7 +14,7 @@ use crate::component::{Component, Export};
 use crate::grants::Grants;
 use crate::instance::InstanceRecipe;
 use crate::limits::ComponentLimits;
-use crate::loader::{Linked, Source};
+use crate::loader::{Linked, Source, SourceDependency};
 use crate::options::AppOptions;
 use crate::store::{AppCapabilities, ComponentCapabilities};
 use crate::{LoadError, Runtime};
@@ -93,6 +93,7 @@ impl LoadedApp {
                     }
                 })?,
                 digest: component.source.digest().map(str::to_string),
+                dependencies: resolve_dependencies(&self.spec, component, content)?,
             };
             Ok(Prepared {
                 capabilities: Arc::new(self.grant(component, content)?),
@@ -190,4 +191,61 @@ fn merged_limits(
     options: &AppOptions,
 ) -> kiln_manifest::Limits {
     component.limits.or(spec.limits).or(options.limits)
+}
+
+/// `component`'s dependencies, each resolved to its Wasm file (another component's source,
+/// for `{ component = "id" }`).
+pub(crate) fn resolve_dependencies(
+    app: &AppSpec,
+    component: &ComponentSpec,
+    content: &dyn ContentStore,
+) -> Result<Vec<SourceDependency>, LoadError> {
+    component
+        .dependencies
+        .iter()
+        .map(|dependency| {
+            let path = match &dependency.source {
+                DependencySource::File(path) => path.clone(),
+                DependencySource::Component(id) => app
+                    .component(id)
+                    .ok_or_else(|| LoadError::NotLoaded { id: id.clone() })?
+                    .source
+                    .local_path(content)
+                    .map_err(|reason| LoadError::Content {
+                        id: id.clone(),
+                        reason,
+                    })?,
+            };
+            Ok(SourceDependency {
+                import: dependency.import.clone(),
+                export: dependency
+                    .export
+                    .clone()
+                    .unwrap_or_else(|| dependency.import.clone()),
+                path,
+            })
+        })
+        .collect()
+}
+
+/// The component `id` of `app` composed with its dependencies, as loading it composes it
+/// (`kiln compose`).
+pub fn compose_component(
+    app: &AppSpec,
+    id: &str,
+    content: &dyn ContentStore,
+) -> Result<Vec<u8>, LoadError> {
+    let component = app
+        .component(id)
+        .ok_or_else(|| LoadError::NotLoaded { id: id.to_string() })?;
+    let path = component
+        .source
+        .local_path(content)
+        .map_err(|reason| LoadError::Content {
+            id: id.to_string(),
+            reason,
+        })?;
+    let (wasm, _) = crate::loader::read_wasm(id, &path)?;
+    let dependencies = resolve_dependencies(app, component, content)?;
+    crate::loader::compose(id, &wasm, &dependencies)
 }

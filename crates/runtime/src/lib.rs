@@ -10,6 +10,7 @@ pub mod capabilities;
 mod command;
 mod component;
 mod componentize;
+pub mod compose;
 mod embedding;
 mod engine;
 mod error;
@@ -31,7 +32,7 @@ mod residency;
 mod store;
 pub mod traces;
 
-pub use app::{AppComponents, LoadedApp};
+pub use app::{compose_component, AppComponents, LoadedApp};
 pub use capabilities::outbound::{LocalHttp, LocalResponse};
 pub use command::CommandOutcome;
 pub use component::{Component, Export};

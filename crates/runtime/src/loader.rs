@@ -104,6 +104,19 @@ fn cached<T: Compiled>(
 pub(crate) struct Source {
     pub(crate) path: PathBuf,
     pub(crate) digest: Option<String>,
+    /// Components composed into it at load (`[component.ID.dependencies]`).
+    pub(crate) dependencies: Vec<SourceDependency>,
+}
+
+/// A dependency of a component, resolved to a file.
+#[derive(Debug, Clone)]
+pub(crate) struct SourceDependency {
+    /// The import it satisfies.
+    pub(crate) import: String,
+    /// Its export that satisfies it.
+    pub(crate) export: String,
+    /// Its Wasm file.
+    pub(crate) path: PathBuf,
 }
 
 /// A component pre-linked with kiln's host capabilities.
@@ -127,6 +140,7 @@ pub(crate) fn pre_link(runtime: &Runtime, id: &str, source: &Source) -> Result<L
         source: Source {
             path: source.path.clone(),
             digest: Some(digest),
+            dependencies: source.dependencies.clone(),
         },
     })
 }
@@ -169,7 +183,12 @@ pub(crate) fn load_component(
     id: &str,
     source: &Source,
 ) -> Result<(wasmtime::component::Component, Option<PathBuf>, String), LoadError> {
-    if let (Some(digest), Some(cache)) = (&source.digest, runtime.cache()) {
+    // A composed component is cached under the composition's digest, not its source's.
+    if let (Some(digest), Some(cache), []) = (
+        &source.digest,
+        runtime.cache(),
+        source.dependencies.as_slice(),
+    ) {
         if let Some((component, cached)) = cache.lookup(runtime.engine(), digest) {
             return Ok((component, Some(cached), digest.clone()));
         }
@@ -182,6 +201,12 @@ pub(crate) fn load_component(
             id: id.to_string(),
             path: path.clone(),
         });
+    }
+    if !source.dependencies.is_empty() {
+        let composed = compose(id, &wasm, &source.dependencies)?;
+        let (component, cached) =
+            compile_cached(runtime, id, path, &composed, &digest_of(&composed))?;
+        return Ok((component, cached, digest));
     }
     if kind == WasmKind::Component {
         let (component, cached) = compile_cached(runtime, id, path, &wasm, &digest)?;
@@ -207,4 +232,37 @@ pub(crate) fn load_component(
         reason,
     })?;
     Ok((component, cached, digest))
+}
+
+/// `wasm` composed with `dependencies`; an error names the component and the dependency.
+pub(crate) fn compose(
+    id: &str,
+    wasm: &[u8],
+    dependencies: &[SourceDependency],
+) -> Result<Vec<u8>, LoadError> {
+    let dependency_error = |reason: anyhow::Error| LoadError::Grant {
+        id: id.to_string(),
+        reason: format!("composing its dependencies: {reason:#}"),
+    };
+    let mut resolved = Vec::new();
+    for dependency in dependencies {
+        let wasm = std::fs::read(&dependency.path).map_err(|e| {
+            dependency_error(anyhow::anyhow!(
+                "dependency \"{}\": cannot read {}: {e}",
+                dependency.import,
+                dependency.path.display()
+            ))
+        })?;
+        resolved.push(crate::compose::Dependency {
+            import: &dependency.import,
+            export: &dependency.export,
+            origin: format!(
+                "dependency \"{}\" ({})",
+                dependency.import,
+                dependency.path.display()
+            ),
+            wasm,
+        });
+    }
+    crate::compose::compose(wasm, resolved).map_err(dependency_error)
 }

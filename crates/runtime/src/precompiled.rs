@@ -22,6 +22,7 @@ impl Runtime {
         let source = Source {
             path: path.to_path_buf(),
             digest: None,
+            dependencies: Vec::new(),
         };
         let (component, _, _) = load_component(self, id, &source)?;
         component.serialize().map_err(|e| LoadError::Compile {

@@ -2,6 +2,7 @@
 
 mod build;
 mod capabilities;
+mod compose;
 mod deploy;
 mod host;
 mod inspect;
@@ -37,6 +38,8 @@ pub(crate) enum Command {
     Watch(watch::WatchCommand),
     /// Run the build command of each component of an application.
     Build(build::BuildCommand),
+    /// Write a component composed with its dependencies as one component.
+    Compose(compose::ComposeCommand),
     /// Show each component's WIT world and which imports its grants cover, deny, or kiln lacks.
     Inspect(inspect::InspectCommand),
     /// Push and pull applications as OCI artifacts.
@@ -64,6 +67,7 @@ impl Command {
             Command::Build(c) => c.run(),
             Command::Watch(c) => c.run().await,
             Command::Inspect(c) => c.run().await,
+            Command::Compose(c) => c.run(),
             Command::Registry(c) => c.run().await,
             Command::Host(c) => c.run().await,
             Command::Deploy(c) => c.run().await,

@@ -5,6 +5,7 @@ mod build;
 mod clients;
 mod command_trigger;
 mod cron;
+mod dependencies;
 mod durability;
 mod escapes;
 mod example;
@@ -58,6 +59,7 @@ fn every_guest_has_a_test() {
         include_str!("registry.rs"),
         include_str!("residency.rs"),
         include_str!("wasi_keyvalue.rs"),
+        include_str!("dependencies.rs"),
         // The plugin library's tests, in their own crate.
         include_str!("../../../plugin/tests/all/main.rs"),
         include_str!("../../../plugin/tests/all/calls.rs"),

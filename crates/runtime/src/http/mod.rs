@@ -73,6 +73,7 @@ impl HttpComponent {
         let source = Source {
             path: path.to_path_buf(),
             digest: None,
+            dependencies: Vec::new(),
         };
         let linked = crate::loader::pre_link(runtime, id, &source)?;
         let recipe = InstanceRecipe::new(runtime, id, Arc::new(capabilities), limits);

@@ -1,0 +1,120 @@
+//! Component dependencies (`[component.ID.dependencies]`), composed at load: a Rust HTTP
+//! component whose `kiln-test:greet/greeter` import a Python component satisfies (by path), and
+//! one whose import another component of the app satisfies (by id); `kiln compose` writes the
+//! composition, which `kiln serve` runs; a wrong dependency is a clear error.
+
+use kiln_test_guests::{GREET_PYTHON, GREET_RUST, HTTP_GREET};
+
+use crate::util::{app_dir, kiln_output, path_str, Server};
+
+const GREETER: &str = "kiln-test:greet/greeter@0.1.0";
+
+fn app() -> tempfile::TempDir {
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "polyglot"
+[[trigger.http]]
+route = "/py/..."
+component = "from-python"
+[[trigger.http]]
+route = "/rs/..."
+component = "from-rust"
+[component.from-python]
+source = "{HTTP_GREET}"
+[component.from-python.dependencies]
+"{GREETER}" = {{ path = "{GREET_PYTHON}" }}
+[component.from-rust]
+source = "{HTTP_GREET}"
+[component.from-rust.dependencies]
+"{GREETER}" = {{ component = "greeter" }}
+[component.greeter]
+source = "{GREET_RUST}"
+"#
+    );
+    app_dir(&[("spin.toml", &manifest)])
+}
+
+#[tokio::test]
+async fn a_rust_component_uses_a_greeter_written_in_python() {
+    let dir = app();
+    let server = Server::start(&["up", "-f", path_str(dir.path())]);
+    let python = server.get("/py/kiln").await;
+    assert_eq!(
+        (python.status, python.body.as_str()),
+        (200, "Hello from Python, kiln!"),
+        "{}",
+        server.stderr()
+    );
+    let rust = server.get("/rs/kiln").await;
+    assert_eq!(rust.body, "Hello from Rust, kiln!");
+}
+
+#[tokio::test]
+async fn kiln_compose_writes_one_component_that_runs_alone() {
+    let dir = app();
+    let out = dir.path().join("composed.wasm");
+    let output = kiln_output(&[
+        "compose",
+        "from-python",
+        "-f",
+        path_str(dir.path()),
+        "-o",
+        path_str(&out),
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let server = Server::start(&["serve", path_str(&out)]);
+    assert_eq!(server.get("/x/ada").await.body, "Hello from Python, ada!");
+
+    // Two components have dependencies: compose must be told which.
+    let output = kiln_output(&["compose", "-f", path_str(dir.path()), "-o", path_str(&out)]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("from-python, from-rust"), "{stderr}");
+}
+
+#[test]
+fn a_dependency_that_does_not_fit_is_a_clear_error() {
+    let wrong_provider = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "mismatch"
+[[trigger.http]]
+route = "/..."
+component = "web"
+[component.web]
+source = "{HTTP_GREET}"
+[component.web.dependencies]
+"{GREETER}" = {{ path = "{HTTP_GREET}" }}
+"#
+    );
+    let dir = app_dir(&[("spin.toml", &wrong_provider)]);
+    let output = kiln_output(&["up", "-f", path_str(dir.path()), "--listen", "127.0.0.1:0"]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("component \"web\": composing its dependencies"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("does not export {GREETER}")),
+        "{stderr}"
+    );
+
+    let unknown = wrong_provider.replace(
+        &format!("{{ path = \"{HTTP_GREET}\" }}"),
+        "{ component = \"nobody\" }",
+    );
+    let dir = app_dir(&[("spin.toml", &unknown)]);
+    let output = kiln_output(&["up", "-f", path_str(dir.path()), "--listen", "127.0.0.1:0"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("names component \"nobody\", which is not another component of this app"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("spin.toml:10:"), "{stderr}");
+}
