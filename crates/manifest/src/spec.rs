@@ -108,6 +108,14 @@ pub enum DependencySource {
     File(std::path::PathBuf),
     /// Another component of the app (`{ component = "id" }`): its source.
     Component(String),
+    /// A component to download (`{ url, digest }`), which must have that digest. Fetched
+    /// before the app loads, and then named by its file.
+    Url {
+        /// Where it is.
+        url: String,
+        /// `sha256:HEX`.
+        digest: String,
+    },
 }
 
 /// One file made visible to a guest: a regular file of the app at a guest path.

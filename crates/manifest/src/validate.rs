@@ -217,13 +217,17 @@ fn dependencies(
             return Err(refuse("registry dependencies are not supported: give { path = \"dep.wasm\" } or { component = \"id\" }"));
         };
         let text = |key: &str| fields.get(key).and_then(|v| v.as_str()).map(str::to_string);
-        let source = match (text("path"), text("component")) {
-            (Some(path), None) => crate::DependencySource::File(doc.base_dir.join(path)),
-            (None, Some(component)) => crate::DependencySource::Component(component),
-            _ if fields.contains_key("url") || fields.contains_key("registry") => {
-                return Err(refuse("url and registry dependencies are not supported: download the component and give { path = \"dep.wasm\" }"))
+        let source = match (text("path"), text("component"), text("url")) {
+            (Some(path), None, None) => crate::DependencySource::File(doc.base_dir.join(path)),
+            (None, Some(component), None) => crate::DependencySource::Component(component),
+            (None, None, Some(url)) => match text("digest") {
+                Some(digest) if is_sha256(&digest) => crate::DependencySource::Url { url, digest },
+                _ => return Err(refuse("a url dependency needs digest = \"sha256:HEX\" (64 hex digits)")),
+            },
+            _ if fields.contains_key("registry") || fields.contains_key("version") => {
+                return Err(refuse("registry dependencies are not supported: give { path = \"dep.wasm\" }, { component = \"id\" } or { url, digest }"))
             }
-            _ => return Err(refuse("expected { path = \"dep.wasm\" } or { component = \"id\" }")),
+            _ => return Err(refuse("expected { path = \"dep.wasm\" }, { component = \"id\" } or { url = \"...\", digest = \"sha256:...\" }")),
         };
         out.push(crate::DependencySpec {
             import: import.clone(),
@@ -232,6 +236,16 @@ fn dependencies(
         });
     }
     Ok(out)
+}
+
+/// Whether `digest` is `sha256:` and 64 lower-case hex digits.
+fn is_sha256(digest: &str) -> bool {
+    digest.strip_prefix("sha256:").is_some_and(|hex| {
+        hex.len() == 64
+            && hex
+                .chars()
+                .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+    })
 }
 
 /// The component's `variables`, names and templates checked.

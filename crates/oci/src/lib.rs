@@ -6,6 +6,7 @@
 mod blobs;
 mod client;
 mod credentials;
+mod fetch;
 mod locked;
 pub mod registry;
 mod signing;
@@ -14,6 +15,7 @@ mod transfer;
 pub use blobs::{BlobError, BlobStore};
 pub use client::RegistryOptions;
 pub use credentials::{login, logout};
+pub use fetch::fetch_verified;
 pub use locked::{Inline, LockedApp, LockedError};
 pub use registry::{pull, push, resolve, Precompiled, Pulled, Pushed};
 pub use signing::{SignKey, VerifyKey};

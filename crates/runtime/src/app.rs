@@ -206,6 +206,15 @@ pub(crate) fn resolve_dependencies(
         .map(|dependency| {
             let path = match &dependency.source {
                 DependencySource::File(path) => path.clone(),
+                DependencySource::Url { url, .. } => {
+                    return Err(LoadError::Grant {
+                        id: component.id.clone(),
+                        reason: format!(
+                            "dependency \"{}\" at {url} was not downloaded before loading",
+                            dependency.import
+                        ),
+                    })
+                }
                 DependencySource::Component(id) => app
                     .component(id)
                     .ok_or_else(|| LoadError::NotLoaded { id: id.clone() })?

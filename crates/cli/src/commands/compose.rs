@@ -20,10 +20,12 @@ pub(crate) struct ComposeCommand {
 }
 
 impl ComposeCommand {
-    pub(crate) fn run(self) -> anyhow::Result<i32> {
+    pub(crate) async fn run(self) -> anyhow::Result<i32> {
         let loaded = LoadedManifest::load(&self.manifest)?;
         print_warnings(&loaded.warnings);
-        let app = &loaded.app;
+        let mut app = loaded.app;
+        super::dependencies::fetch(&mut app).await?;
+        let app = &app;
         let id = match &self.component {
             Some(id) => id.clone(),
             None => {

@@ -3,6 +3,7 @@
 mod build;
 mod capabilities;
 mod compose;
+mod dependencies;
 mod deploy;
 mod host;
 mod inspect;
@@ -67,7 +68,7 @@ impl Command {
             Command::Build(c) => c.run(),
             Command::Watch(c) => c.run().await,
             Command::Inspect(c) => c.run().await,
-            Command::Compose(c) => c.run(),
+            Command::Compose(c) => c.run().await,
             Command::Registry(c) => c.run().await,
             Command::Host(c) => c.run().await,
             Command::Deploy(c) => c.run().await,

@@ -145,7 +145,8 @@ impl UpCommand {
         );
         let loaded = LoadedManifest::load(&self.manifest)?;
         print_warnings(&loaded.warnings);
-        let app = loaded.app;
+        let mut app = loaded.app;
+        super::dependencies::fetch(&mut app).await?;
         let triggers = AppTriggers::configure(&app)?;
         print_warnings(&triggers.warnings);
         if self.build {

@@ -62,6 +62,7 @@ impl WatchCommand {
             None => RuntimeConfig::default(),
         };
         let mut app = load(&self.manifest)?;
+        super::dependencies::fetch(&mut app).await?;
         kiln_build::build_app(&app)?;
         let runtime = Runtime::new(&RuntimeOptions::default())?;
         let listener = self.listen.bind().await?;
@@ -119,7 +120,12 @@ impl WatchCommand {
     /// when a build or the manifest failed.
     fn rebuild(&self, change: &Change, app: &AppSpec) -> Option<AppSpec> {
         let next = match change {
-            Change::Manifest => match load(&self.manifest) {
+            Change::Manifest => match load(&self.manifest).and_then(|mut next| {
+                // Called off the serving threads (block_in_place): the download may block.
+                let fetch = super::dependencies::fetch(&mut next);
+                tokio::runtime::Handle::current().block_on(fetch)?;
+                Ok(next)
+            }) {
                 Ok(next) => next,
                 Err(e) => {
                     eprintln!("error: {e:#}\nThe previous version keeps serving.");

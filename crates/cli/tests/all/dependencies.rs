@@ -1,7 +1,8 @@
 //! Component dependencies (`[component.ID.dependencies]`), composed at load: a Rust HTTP
-//! component whose `kiln-test:greet/greeter` import a Python component satisfies (by path), and
-//! one whose import another component of the app satisfies (by id); `kiln compose` writes the
-//! composition, which `kiln serve` runs; a wrong dependency is a clear error.
+//! component whose `kiln-test:greet/greeter` import a Python component satisfies (by path, and
+//! by URL with its digest), and one whose import another component of the app satisfies (by
+//! id); `kiln compose` writes the composition, which `kiln serve` runs; a wrong dependency or a
+//! wrong digest is a clear error.
 
 use kiln_test_guests::{GREET_PYTHON, GREET_RUST, HTTP_GREET};
 
@@ -117,4 +118,69 @@ source = "{HTTP_GREET}"
         "{stderr}"
     );
     assert!(stderr.contains("spin.toml:10:"), "{stderr}");
+}
+
+/// A local HTTP server answering every request with `body`, on its own thread; its URL.
+fn serve_file(body: Vec<u8>) -> String {
+    use std::io::{Read as _, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/greet.wasm", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_dependency_by_url_is_fetched_and_checked_against_its_digest() {
+    let wasm = std::fs::read(GREET_PYTHON).unwrap();
+    let digest = kiln_manifest::digest_of(&wasm);
+    let url = serve_file(wasm);
+    let manifest = |digest: &str| {
+        format!(
+            r#"spin_manifest_version = 2
+[application]
+name = "fetched"
+[[trigger.http]]
+route = "/..."
+component = "web"
+[component.web]
+source = "{HTTP_GREET}"
+[component.web.dependencies]
+"{GREETER}" = {{ url = "{url}", digest = "{digest}" }}
+"#
+        )
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let dir = app_dir(&[("spin.toml", &manifest(&digest))]);
+    let mut command = crate::util::kiln();
+    command.env("KILN_CACHE_DIR", cache.path());
+    let server = Server::start_with(command, &["up", "-f", path_str(dir.path())]);
+    assert_eq!(server.get("/url").await.body, "Hello from Python, url!");
+    drop(server);
+
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let dir = app_dir(&[("spin.toml", &manifest(&wrong))]);
+    let output = crate::util::kiln()
+        .env("KILN_CACHE_DIR", cache.path())
+        .args(["up", "-f", path_str(dir.path()), "--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "has digest {digest}, not the {wrong} the manifest names"
+        )),
+        "{stderr}"
+    );
 }
