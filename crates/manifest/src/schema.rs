@@ -91,7 +91,8 @@ pub(crate) struct RawComponent {
     /// Settings for tools: kiln reads `tool.kiln`, other tools' tables are ignored.
     #[serde(default)]
     pub(crate) tool: IndexMap<String, toml::Table>,
-    /// Only meaningful with `dependencies`, which kiln refuses.
+    /// Read and not acted on: a component's dependencies always run in its instance, with
+    /// its grants (as Spin does with `true`).
     #[serde(default)]
     #[allow(dead_code)]
     pub(crate) dependencies_inherit_configuration: bool,
