@@ -252,7 +252,8 @@ fn judge(name: String, component: &ComponentSpec) -> Import {
                 .map(String::as_str)
                 .filter(|entry| {
                     let scheme = entry.split("://").next().unwrap_or_default();
-                    scheme == "*" || schemes.contains(&scheme) || *entry == "self"
+                    let to_self = *entry == "self" && schemes.contains(&"http");
+                    scheme == "*" || schemes.contains(&scheme) || to_self
                 })
                 .collect();
             if entries.is_empty() {
@@ -323,6 +324,19 @@ mod tests {
         );
         assert_eq!(
             status("wasi:filesystem/types@0.2.0", &component),
+            ImportStatus::Denied
+        );
+        // `self` reaches the app over HTTP only.
+        let to_self = ComponentSpec {
+            allowed_outbound_hosts: vec!["self".into()],
+            ..ComponentSpec::default()
+        };
+        assert_eq!(
+            status("wasi:http/outgoing-handler@0.2.0", &to_self),
+            ImportStatus::Granted
+        );
+        assert_eq!(
+            status("fermyon:spin/redis@2.0.0", &to_self),
             ImportStatus::Denied
         );
         component.allowed_outbound_hosts.push("*://*:*".into());

@@ -6,7 +6,9 @@
 //! (`component.toml`: its trigger and component), which `new` puts under an `[application]`
 //! header and `add` appends to an existing manifest, with paths into the component's directory.
 //! Placeholders are Spin's: `{{project-name}}`, `{{project-name | kebab_case}}`,
-//! `{{project-name | snake_case}}`, and each template's parameters.
+//! `{{project-name | snake_case}}`, and each template's parameters; kiln adds two for the
+//! snippet: `{{output-path}}` (empty for `new`, `NAME/` for `add`) before paths, and
+//! `{{workdir}}`, a whole `workdir = "NAME"` line for `add` (nothing for `new`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -158,25 +160,18 @@ impl Template {
     /// What its build needs that this machine lacks.
     pub fn missing_tools(&self) -> Vec<MissingTool> {
         match self.toolchain {
-            Toolchain::Rust => {
-                let installed = Command::new("rustup")
-                    .args(["target", "list", "--installed"])
-                    .output()
-                    .map(|o| String::from_utf8_lossy(&o.stdout).into_owned());
-                match installed {
-                    Ok(list) if list.lines().any(|l| l.trim() == "wasm32-wasip2") => vec![],
-                    Ok(_) => vec![MissingTool {
-                        what: "the Rust target wasm32-wasip2".into(),
-                        install: "rustup target add wasm32-wasip2".into(),
-                    }],
-                    Err(_) => vec![MissingTool {
-                        what: "Rust (rustup and cargo)".into(),
-                        install:
-                            "curl https://sh.rustup.rs -sSf | sh -s -- -y --target wasm32-wasip2"
-                                .into(),
-                    }],
-                }
-            }
+            Toolchain::Rust => match crate::toolchain::installed_targets() {
+                Some(targets) if targets.iter().any(|t| t == "wasm32-wasip2") => vec![],
+                Some(_) => vec![MissingTool {
+                    what: "the Rust target wasm32-wasip2".into(),
+                    install: "rustup target add wasm32-wasip2".into(),
+                }],
+                None => vec![MissingTool {
+                    what: "Rust (rustup and cargo)".into(),
+                    install: "curl https://sh.rustup.rs -sSf | sh -s -- -y --target wasm32-wasip2"
+                        .into(),
+                }],
+            },
             Toolchain::Node => {
                 if on_path("node") && on_path("npm") {
                     return vec![];

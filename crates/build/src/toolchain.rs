@@ -20,15 +20,11 @@ pub(crate) fn ensure_rust_targets(command: &str) -> anyhow::Result<()> {
     if wanted.is_empty() {
         return Ok(());
     }
-    let Ok(output) = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-    else {
+    let Some(installed) = installed_targets() else {
         return Ok(());
     };
-    let installed = String::from_utf8_lossy(&output.stdout);
     for target in wanted {
-        if installed.lines().any(|line| line.trim() == target) {
+        if installed.iter().any(|t| t == target) {
             continue;
         }
         eprintln!("Installing the Rust target {target} (rustup target add {target})");
@@ -41,6 +37,16 @@ pub(crate) fn ensure_rust_targets(command: &str) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The Rust targets rustup has installed; `None` without rustup.
+pub(crate) fn installed_targets() -> Option<Vec<String>> {
+    let output = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .ok()?;
+    let listed = String::from_utf8_lossy(&output.stdout);
+    Some(listed.lines().map(|line| line.trim().to_string()).collect())
 }
 
 /// Whether `command` names `target` as a whole word (so `wasm32-wasip1` is not found in `wasm32-wasip10`).

@@ -2,12 +2,13 @@
 //! gets an instance (fresh, or a kept one), gives the host functions their data, and runs under
 //! the plugin's deadline (and fuel budget); a failed call's instance is thrown away.
 
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, Mutex};
 
 use kiln_runtime::{InstanceRecipe, StoreState};
 use wasmtime::component::types::ComponentItem;
-use wasmtime::component::{Instance, InstancePre, Val};
+use wasmtime::component::{ComponentExportIndex, Instance, InstancePre, Val};
 use wasmtime::Store;
 
 use crate::config::{PluginConfig, Reuse};
@@ -33,6 +34,8 @@ struct Inner {
     name: Arc<str>,
     recipe: InstanceRecipe,
     pre: InstancePre<StoreState>,
+    /// Its exported functions by the names [`Plugin::functions`] gives, found once at load.
+    functions: BTreeMap<String, ComponentExportIndex>,
     fuel: Option<u64>,
     /// Idle instances, when they are kept ([`Reuse::Kept`]).
     kept: Option<Mutex<Vec<Live>>>,
@@ -55,6 +58,7 @@ impl<D: Send + 'static> Plugin<D> {
             inner: Arc::new(Inner {
                 name: name.into(),
                 recipe,
+                functions: exported_functions(&pre),
                 pre,
                 fuel: config.fuel,
                 kept: (config.reuse == Reuse::Kept).then(Mutex::default),
@@ -71,23 +75,7 @@ impl<D: Send + 'static> Plugin<D> {
     /// The functions it exports, as [`Self::call_func`] names them: `name` for a function of
     /// its world, `interface#name` for one of an exported interface (`my:pkg/filter@1.0.0#apply`).
     pub fn functions(&self) -> Vec<String> {
-        let component = self.inner.pre.component();
-        let engine = component.engine();
-        let mut functions = Vec::new();
-        for (name, item) in component.component_type().exports(engine) {
-            match item.ty {
-                ComponentItem::ComponentFunc(_) => functions.push(name.to_string()),
-                ComponentItem::ComponentInstance(instance) => {
-                    for (function, item) in instance.exports(engine) {
-                        if matches!(item.ty, ComponentItem::ComponentFunc(_)) {
-                            functions.push(format!("{name}#{function}"));
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        functions
+        self.inner.functions.keys().cloned().collect()
     }
 
     /// Calls the exported function `function` (named as [`Self::functions`] lists it) with
@@ -99,14 +87,7 @@ impl<D: Send + 'static> Plugin<D> {
         function: &str,
         args: &[Val],
     ) -> Result<Vec<Val>, CallError> {
-        let component = self.inner.pre.component();
-        let index = match function.split_once('#') {
-            Some((interface, name)) => component
-                .get_export_index(None, interface)
-                .and_then(|interface| component.get_export_index(Some(&interface), name)),
-            None => component.get_export_index(None, function),
-        };
-        let Some(index) = index else {
+        let Some(&index) = self.inner.functions.get(function) else {
             return Err(CallError::NoSuchFunction {
                 plugin: self.name().to_string(),
                 function: function.to_string(),
@@ -187,4 +168,34 @@ impl<D: Send + 'static> Plugin<D> {
     pub(crate) fn pre(&self) -> &InstancePre<StoreState> {
         &self.inner.pre
     }
+}
+
+/// The functions `pre` exports, by name (`name`, or `interface#name` inside an exported
+/// interface), with their export indices.
+fn exported_functions(pre: &InstancePre<StoreState>) -> BTreeMap<String, ComponentExportIndex> {
+    let component = pre.component();
+    let engine = component.engine();
+    let mut functions = BTreeMap::new();
+    for (name, item) in component.component_type().exports(engine) {
+        match item.ty {
+            ComponentItem::ComponentFunc(_) => {
+                if let Some(index) = component.get_export_index(None, name) {
+                    functions.insert(name.to_string(), index);
+                }
+            }
+            ComponentItem::ComponentInstance(instance) => {
+                let Some(parent) = component.get_export_index(None, name) else {
+                    continue;
+                };
+                for (function, item) in instance.exports(engine) {
+                    let index = component.get_export_index(Some(&parent), function);
+                    if let (ComponentItem::ComponentFunc(_), Some(index)) = (item.ty, index) {
+                        functions.insert(format!("{name}#{function}"), index);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    functions
 }

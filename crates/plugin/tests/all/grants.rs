@@ -103,7 +103,8 @@ async fn outbound_http_only_to_granted_hosts() {
         &host,
         PluginConfig::new().allow_outbound(format!("http://127.0.0.1:{}", port + 1)),
     );
-    assert!(fetch(&other_port).await.is_err());
+    let error = fetch(&other_port).await.unwrap_err();
+    assert!(error.contains("HttpRequestDenied"), "{error}");
 
     let granted = probe(
         &host,
