@@ -91,10 +91,8 @@ pub(crate) struct RawComponent {
     /// Settings for tools: kiln reads `tool.kiln`, other tools' tables are ignored.
     #[serde(default)]
     pub(crate) tool: IndexMap<String, toml::Table>,
-    /// Read and not acted on: a component's dependencies always run in its instance, with
-    /// its grants (as Spin does with `true`).
+    /// Whether the component's dependencies may use its grants; by default they get none.
     #[serde(default)]
-    #[allow(dead_code)]
     pub(crate) dependencies_inherit_configuration: bool,
     #[serde(default)]
     pub(crate) dependencies: toml::Table,

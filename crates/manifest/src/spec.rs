@@ -99,6 +99,9 @@ pub struct DependencySpec {
     pub source: DependencySource,
     /// The export of that component which satisfies it (default: the import's name).
     pub export: Option<String>,
+    /// Whether it may use the component's grants (`dependencies_inherit_configuration`);
+    /// otherwise the configuration interfaces it imports are denied.
+    pub inherit_configuration: bool,
 }
 
 /// Where a dependency comes from.

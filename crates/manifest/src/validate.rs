@@ -133,7 +133,13 @@ fn component_spec(
         ));
     }
     let source = source_path(doc, id, &raw.source, at(&["source"]))?;
-    let dependencies = dependencies(doc, id, &raw.dependencies, &at(&["dependencies"]))?;
+    let dependencies = dependencies(
+        doc,
+        id,
+        &raw.dependencies,
+        raw.dependencies_inherit_configuration,
+        &at(&["dependencies"]),
+    )?;
     let variables = component_variables(doc, raw, app_variables, &keys)?;
     let allowed_outbound_hosts = outbound_hosts(doc, raw, app_variables, &keys)?;
     for (field, labels) in [
@@ -202,6 +208,7 @@ fn dependencies(
     doc: &Doc<'_>,
     id: &str,
     table: &toml::Table,
+    inherit_configuration: bool,
     keys: &[Key],
 ) -> Result<Vec<crate::DependencySpec>> {
     let mut out = Vec::new();
@@ -233,6 +240,7 @@ fn dependencies(
             import: import.clone(),
             source,
             export: text("export"),
+            inherit_configuration,
         });
     }
     Ok(out)

@@ -227,11 +227,9 @@ pub(crate) fn resolve_dependencies(
             };
             Ok(SourceDependency {
                 import: dependency.import.clone(),
-                export: dependency
-                    .export
-                    .clone()
-                    .unwrap_or_else(|| dependency.import.clone()),
+                export: dependency.export.clone(),
                 path,
+                inherit_configuration: dependency.inherit_configuration,
             })
         })
         .collect()

@@ -11,6 +11,7 @@ mod command;
 mod component;
 mod componentize;
 pub mod compose;
+mod deny;
 mod embedding;
 mod engine;
 mod error;

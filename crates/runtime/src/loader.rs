@@ -111,12 +111,15 @@ pub(crate) struct Source {
 /// A dependency of a component, resolved to a file.
 #[derive(Debug, Clone)]
 pub(crate) struct SourceDependency {
-    /// The import it satisfies.
+    /// The imports it satisfies (a name, or a package's: [`crate::compose::Dependency`]).
     pub(crate) import: String,
-    /// Its export that satisfies it.
-    pub(crate) export: String,
+    /// Its export that satisfies them, when not each import's own name.
+    pub(crate) export: Option<String>,
     /// Its Wasm file.
     pub(crate) path: PathBuf,
+    /// Whether it may use the component's grants; otherwise its configuration imports are
+    /// denied.
+    pub(crate) inherit_configuration: bool,
 }
 
 /// A component pre-linked with kiln's host capabilities.
@@ -255,13 +258,14 @@ pub(crate) fn compose(
         })?;
         resolved.push(crate::compose::Dependency {
             import: &dependency.import,
-            export: &dependency.export,
+            export: dependency.export.as_deref(),
             origin: format!(
                 "dependency \"{}\" ({})",
                 dependency.import,
                 dependency.path.display()
             ),
             wasm,
+            inherit_configuration: dependency.inherit_configuration,
         });
     }
     crate::compose::compose(wasm, resolved).map_err(dependency_error)

@@ -2,7 +2,8 @@
 //! component whose `kiln-test:greet/greeter` import a Python component satisfies (by path, and
 //! by URL with its digest), and one whose import another component of the app satisfies (by
 //! id); `kiln compose` writes the composition, which `kiln serve` runs; a wrong dependency or a
-//! wrong digest is a clear error.
+//! wrong digest is a clear error; a dependency reaches the component's grants only with
+//! `dependencies_inherit_configuration = true`.
 
 use kiln_test_guests::{GREET_PYTHON, GREET_RUST, HTTP_GREET};
 
@@ -182,5 +183,62 @@ source = "{HTTP_GREET}"
             "has digest {digest}, not the {wrong} the manifest names"
         )),
         "{stderr}"
+    );
+}
+
+/// An app whose component holds every grant the greeter probes (an environment variable, a
+/// file, the default key-value store, outbound HTTP to `port`) and passes its dependency
+/// `inherit` as `dependencies_inherit_configuration`.
+fn granting_app(inherit: bool, port: u16) -> tempfile::TempDir {
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "grants"
+[[trigger.http]]
+route = "/..."
+component = "web"
+[component.web]
+source = "{HTTP_GREET}"
+environment = {{ GREETER_SECRET = "s3cret", GREETER_PORT = "{port}" }}
+files = ["greeting.txt"]
+key_value_stores = ["default"]
+allowed_outbound_hosts = ["http://127.0.0.1:{port}"]
+dependencies_inherit_configuration = {inherit}
+[component.web.dependencies]
+"{GREETER}" = {{ path = "{GREET_RUST}" }}
+"#
+    );
+    app_dir(&[("spin.toml", &manifest), ("greeting.txt", "hello\n")])
+}
+
+#[tokio::test]
+async fn a_dependency_gets_the_components_grants_only_when_it_inherits_them() {
+    let url = serve_file(b"ok".to_vec());
+    let port: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+
+    let dir = granting_app(false, port);
+    let server = Server::start(&["up", "-f", path_str(dir.path())]);
+    let denied = server.get("/capabilities").await;
+    assert_eq!(denied.status, 200, "{}", server.stderr());
+    let body = denied.body;
+    assert!(body.starts_with("env=none file=none kv="), "{body}");
+    assert!(body.contains("kv=Error::AccessDenied"), "{body}");
+    assert!(body.contains("http=ErrorCode::HttpRequestDenied"), "{body}");
+    drop(server);
+
+    let dir = granting_app(true, port);
+    let server = Server::start(&["up", "-f", path_str(dir.path())]);
+    let granted = server.get("/capabilities").await;
+    assert_eq!(
+        granted.body,
+        "env=s3cret file=hello kv=open http=200",
+        "{}",
+        server.stderr()
     );
 }
