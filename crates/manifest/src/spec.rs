@@ -119,6 +119,17 @@ pub enum DependencySource {
         /// `sha256:HEX`.
         digest: String,
     },
+    /// A package version from a registry (`"1.2.0"` or `{ version, registry, package }`), the
+    /// highest its version requirement allows. Fetched before the app loads, and then named
+    /// by its file.
+    Registry {
+        /// The package (`ns:name`): given, or the import's package.
+        package: String,
+        /// The version requirement (Cargo's syntax: `1.2.0` is `^1.2.0`).
+        version: String,
+        /// The registry, when not the one wasm-pkg's config maps the namespace to.
+        registry: Option<String>,
+    },
 }
 
 /// One file made visible to a guest: a regular file of the app at a guest path.

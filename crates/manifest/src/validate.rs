@@ -202,8 +202,9 @@ fn source_path(doc: &Doc<'_>, id: &str, source: &RawSource, keys: Vec<Key>) -> R
     }
 }
 
-/// `[component.ID.dependencies]`: each import name to `{ path }` or `{ component }` (with an
-/// optional `export`); other sources are refused with what to do instead.
+/// `[component.ID.dependencies]`: each import name to `{ path }`, `{ component }`,
+/// `{ url, digest }` or a registry version (`"1.2.0"`, `{ version, registry, package }`), with
+/// an optional `export`.
 fn dependencies(
     doc: &Doc<'_>,
     id: &str,
@@ -220,8 +221,34 @@ fn dependencies(
                 format!("component \"{id}\": dependency \"{import}\": {what}"),
             )
         };
+        let registry_source = |version: &str, registry, package: Option<String>| {
+            if semver::VersionReq::parse(version).is_err() {
+                return Err(refuse(&format!(
+                    "\"{version}\" is not a version requirement (write 1.2.0, ^1.2, =1.2.3, ...)"
+                )));
+            }
+            let package = package.or_else(|| import_package(import)).ok_or_else(|| {
+                refuse("a registry dependency named by a plain name needs package = \"ns:name\"")
+            })?;
+            Ok(crate::DependencySource::Registry {
+                package,
+                version: version.to_string(),
+                registry,
+            })
+        };
+        if let Some(version) = value.as_str() {
+            out.push(crate::DependencySpec {
+                import: import.clone(),
+                source: registry_source(version, None, None)?,
+                export: None,
+                inherit_configuration,
+            });
+            continue;
+        }
         let Some(fields) = value.as_table() else {
-            return Err(refuse("registry dependencies are not supported: give { path = \"dep.wasm\" } or { component = \"id\" }"));
+            return Err(refuse(
+                "expected a version (\"1.2.0\") or a table ({ path = \"dep.wasm\" }, ...)",
+            ));
         };
         let text = |key: &str| fields.get(key).and_then(|v| v.as_str()).map(str::to_string);
         let source = match (text("path"), text("component"), text("url")) {
@@ -231,10 +258,11 @@ fn dependencies(
                 Some(digest) if is_sha256(&digest) => crate::DependencySource::Url { url, digest },
                 _ => return Err(refuse("a url dependency needs digest = \"sha256:HEX\" (64 hex digits)")),
             },
-            _ if fields.contains_key("registry") || fields.contains_key("version") => {
-                return Err(refuse("registry dependencies are not supported: give { path = \"dep.wasm\" }, { component = \"id\" } or { url, digest }"))
-            }
-            _ => return Err(refuse("expected { path = \"dep.wasm\" }, { component = \"id\" } or { url = \"...\", digest = \"sha256:...\" }")),
+            (None, None, None) if fields.contains_key("version") => match text("version") {
+                Some(version) => registry_source(&version, text("registry"), text("package"))?,
+                None => return Err(refuse("version must be a string (\"1.2.0\")")),
+            },
+            _ => return Err(refuse("expected { path = \"dep.wasm\" }, { component = \"id\" }, { url = \"...\", digest = \"sha256:...\" } or { version = \"1.2.0\" }")),
         };
         out.push(crate::DependencySpec {
             import: import.clone(),
@@ -244,6 +272,16 @@ fn dependencies(
         });
     }
     Ok(out)
+}
+
+/// The package (`ns:pkg`) of a dependency name such as `ns:pkg/iface@1.0.0`; none for a plain
+/// name.
+fn import_package(import: &str) -> Option<String> {
+    if !import.contains(':') {
+        return None;
+    }
+    let path = import.split('@').next().unwrap_or(import);
+    Some(path.split('/').next().unwrap_or(path).to_string())
 }
 
 /// Whether `digest` is `sha256:` and 64 lower-case hex digits.

@@ -168,12 +168,24 @@ pub async fn push(
         None,
     ));
     let config = image_config(&locked_digest)?;
-    let manifest = OciImageManifest::build(&layers, &config, Some(annotations(app)));
+    push_artifact(&image, &layers, config, annotations(app), options, transfer).await
+}
 
+/// Pushes the artifact made of `layers` and `config` to `image`, uploading only the layers
+/// the registry lacks, and signs it when `options` say.
+pub(crate) async fn push_artifact(
+    image: &Reference,
+    layers: &[ImageLayer],
+    config: Config,
+    annotations: BTreeMap<String, String>,
+    options: &RegistryOptions,
+    transfer: &dyn Transfer,
+) -> anyhow::Result<Pushed> {
+    let manifest = OciImageManifest::build(layers, &config, Some(annotations));
     let client = options.client();
-    let auth = auth_for(&image);
+    let auth = auth_for(image);
     client
-        .auth(&image, &auth, oci_client::RegistryOperation::Push)
+        .auth(image, &auth, oci_client::RegistryOperation::Push)
         .await
         .with_context(|| format!("cannot push to {image}: the registry could not be reached, or refused the credentials (docker login REGISTRY stores them; --insecure for a plain-HTTP registry)"))?;
     let (mut uploaded, mut present) = (0, 0);
@@ -181,7 +193,7 @@ pub async fn push(
         let size = layer.data.len() as u64;
         transfer.start(&descriptor.digest, size);
         if client
-            .blob_exists(&image, &descriptor.digest)
+            .blob_exists(image, &descriptor.digest)
             .await
             .unwrap_or(false)
         {
@@ -190,9 +202,9 @@ pub async fn push(
             continue;
         }
         client
-            .push_blob(&image, layer.data.clone(), &descriptor.digest)
+            .push_blob(image, layer.data.clone(), &descriptor.digest)
             .await
-            .map_err(|e| explain(e, &image))
+            .map_err(|e| explain(e, image))
             .with_context(|| {
                 format!(
                     "cannot push to {image}: uploading layer {}",
@@ -204,19 +216,19 @@ pub async fn push(
         transfer.finish(&descriptor.digest);
     }
     client
-        .push_blob(&image, config.data.clone(), &manifest.config.digest)
+        .push_blob(image, config.data.clone(), &manifest.config.digest)
         .await
         .with_context(|| format!("uploading the image config to {image}"))?;
     client
-        .push_manifest(&image, &manifest.into())
+        .push_manifest(image, &manifest.into())
         .await
         .with_context(|| format!("pushing the manifest of {image}"))?;
     let digest = client
-        .fetch_manifest_digest(&image, &auth)
+        .fetch_manifest_digest(image, &auth)
         .await
         .with_context(|| format!("reading back the digest of {image}"))?;
     if let Some(key) = &options.sign {
-        signing::sign(&client, &auth, &image, &digest, key).await?;
+        signing::sign(&client, &auth, image, &digest, key).await?;
     }
     Ok(Pushed {
         digest,

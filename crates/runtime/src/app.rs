@@ -206,11 +206,11 @@ pub(crate) fn resolve_dependencies(
         .map(|dependency| {
             let path = match &dependency.source {
                 DependencySource::File(path) => path.clone(),
-                DependencySource::Url { url, .. } => {
+                DependencySource::Url { .. } | DependencySource::Registry { .. } => {
                     return Err(LoadError::Grant {
                         id: component.id.clone(),
                         reason: format!(
-                            "dependency \"{}\" at {url} was not downloaded before loading",
+                            "dependency \"{}\" was not fetched before loading",
                             dependency.import
                         ),
                     })

@@ -16,6 +16,9 @@ pub(crate) enum RegistryCommand {
     Push(PushCommand),
     /// Pull an application from a registry into the local cache.
     Pull(PullCommand),
+    /// Publish a component as a package version (NS:NAME@VERSION) in wasm-pkg's layout: what
+    /// registry dependencies (`"ns:name/iface" = "1.2.0"`) fetch.
+    Publish(PublishCommand),
     /// Check and store credentials for a registry (in the Docker config, as docker login does).
     Login(LoginCommand),
     /// Forget the credentials stored for a registry.
@@ -27,6 +30,7 @@ impl RegistryCommand {
         match self {
             RegistryCommand::Push(c) => c.run().await,
             RegistryCommand::Pull(c) => c.run().await,
+            RegistryCommand::Publish(c) => c.run().await,
             RegistryCommand::Login(c) => c.run().await,
             RegistryCommand::Logout(c) => c.run(),
         }
@@ -138,6 +142,50 @@ impl PullCommand {
     async fn run(self) -> anyhow::Result<i32> {
         let pulled = pull(&self.reference, &self.registry, self.verify.key()).await?;
         println!("Pulled {}@{}", self.reference, pulled.0.digest);
+        Ok(0)
+    }
+}
+
+#[derive(Args)]
+pub(crate) struct PublishCommand {
+    /// The component's Wasm file.
+    wasm: PathBuf,
+    /// The package and its version: NS:NAME@VERSION.
+    package: String,
+    /// The registry: HOST[:PORT] (default: the one wasm-pkg's config maps the namespace to).
+    #[arg(long)]
+    registry: Option<String>,
+    #[command(flatten)]
+    registry_args: RegistryArgs,
+}
+
+impl PublishCommand {
+    async fn run(self) -> anyhow::Result<i32> {
+        let (package, version) = self.package.split_once('@').ok_or_else(|| {
+            anyhow::anyhow!(
+                "\"{}\" names no version: write NS:NAME@VERSION (kiln-test:greet@1.2.0)",
+                self.package
+            )
+        })?;
+        let wasm = std::fs::read(&self.wasm)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", self.wasm.display()))?;
+        anyhow::ensure!(
+            wasmparser::Parser::is_component(&wasm),
+            "{} is not a Wasm component: packages are components (build for wasm32-wasip2)",
+            self.wasm.display()
+        );
+        let (reference, pushed) = kiln_oci::publish_package(
+            &wasm,
+            package,
+            version,
+            self.registry.as_deref(),
+            &self.registry_args.options(),
+        )
+        .await?;
+        println!(
+            "Published {package}@{version} as {reference}@{}",
+            pushed.digest
+        );
         Ok(0)
     }
 }
