@@ -1,7 +1,10 @@
 //! `kiln watch`: builds and runs an app, and on every saved change rebuilds just the component
 //! whose files changed and swaps the new version in, on the same listener: requests in flight
-//! finish on the old version, new ones get the new. A build that fails leaves the old version
-//! serving; a changed manifest loads the app again (routes, grants) the same way.
+//! finish on the old version, new ones get the new. An HTTP component is swapped in place in
+//! the running app (the other components, the triggers and the stores carry on untouched); a
+//! component another trigger calls or another component depends on, or a changed manifest
+//! (routes, grants), loads the whole app again and swaps it the same way. A build that fails
+//! leaves the old version serving.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,8 +15,10 @@ use arc_swap::ArcSwapOption;
 use clap::Args;
 use hyper::body::Incoming;
 use kiln_build::watch::{Change, Watcher};
-use kiln_manifest::{AppSpec, LoadedManifest, LocalFiles, RuntimeConfig};
-use kiln_runtime::{plain_response, AppOptions, HttpResponse, LoadedApp, Runtime, RuntimeOptions};
+use kiln_manifest::{AppSpec, DependencySource, LoadedManifest, LocalFiles, RuntimeConfig};
+use kiln_runtime::{
+    plain_response, AppOptions, HttpExport, HttpResponse, LoadedApp, Runtime, RuntimeOptions,
+};
 use kiln_trigger::http::{serve, HttpService, RequestHandler};
 use kiln_trigger::AppTriggers;
 use tokio_util::sync::CancellationToken;
@@ -53,6 +58,8 @@ impl HttpService for Current {
 struct Version {
     handler: Option<Arc<RequestHandler>>,
     shutdown: CancellationToken,
+    /// The app as loaded: a changed HTTP component is loaded into it again.
+    loaded: LoadedApp,
 }
 
 impl WatchCommand {
@@ -93,6 +100,19 @@ impl WatchCommand {
             let Some(next) = tokio::task::block_in_place(|| self.rebuild(&change, &app)) else {
                 continue;
             };
+            if let (Change::Components(ids), Some(handler)) = (&change, &version.handler) {
+                if ids.iter().all(|id| swappable(&app, id)) {
+                    match swap(&version.loaded, handler, ids) {
+                        Ok(()) => println!(
+                            "Swapped {} in place: {} ms from save to serving",
+                            ids.join(", "),
+                            saved.elapsed().unwrap_or_default().as_millis()
+                        ),
+                        Err(e) => eprintln!("error: {e:#}\nThe previous version keeps serving."),
+                    }
+                    continue;
+                }
+            }
             match start(&runtime, &next, &runtime_config).await {
                 Ok(started) => {
                     current.0.store(started.handler.clone());
@@ -192,7 +212,34 @@ async fn start(
     Ok(Version {
         handler: mounted.handler,
         shutdown: mounted.shutdown,
+        loaded,
     })
+}
+
+/// Whether component `id` of `app` can be swapped inside the running app: only HTTP routes
+/// call it, and no other component is composed with it.
+fn swappable(app: &AppSpec, id: &str) -> bool {
+    let mut callers = app.triggers.iter().filter(|t| t.component == id).peekable();
+    let http_only =
+        callers.peek().is_some() && callers.all(|t| t.trigger_type == kiln_trigger::http::TYPE);
+    let a_dependency = app
+        .components
+        .iter()
+        .flat_map(|c| &c.dependencies)
+        .any(|d| matches!(&d.source, DependencySource::Component(other) if other == id));
+    http_only && !a_dependency
+}
+
+/// Loads the components `ids` of the running app again (the others stay as they are) and
+/// puts each in place of its old version in `handler`.
+fn swap(loaded: &LoadedApp, handler: &RequestHandler, ids: &[String]) -> anyhow::Result<()> {
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let components =
+        tokio::task::block_in_place(|| loaded.load_components(&ids, &LocalFiles::default()))?;
+    for id in ids {
+        handler.replace_component(components.get::<HttpExport>(id)?);
+    }
+    Ok(())
 }
 
 /// Stops an old version once the requests it is serving are done (or after 10 s).

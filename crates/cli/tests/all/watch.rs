@@ -1,6 +1,7 @@
 //! `kiln watch` on an app from the `http-empty` template while a client sends requests without
-//! pause: a saved edit is served within its build time plus a second, no request fails, and a
-//! broken edit leaves the previous version serving.
+//! pause: a saved edit is swapped in place and served within its build time plus a second, no
+//! request fails, a broken edit leaves the previous version serving, and a changed manifest
+//! reloads the app.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -72,11 +73,34 @@ async fn saved_edits_are_swapped_in_without_failing_a_request() {
             took <= build + Duration::from_secs(1),
             "new version served {took:?} after the save, build took {build:?}"
         );
-        assert!(server.stdout().contains("ms from save to serving"));
+        // An HTTP component is swapped inside the running app, not the app reloaded.
+        assert!(
+            server.stdout().contains("Swapped live in place: "),
+            "{}",
+            server.stdout()
+        );
 
         // A broken edit: the build fails, the previous version keeps serving.
         edit(&project, "Changed in", "Changed in\" broken");
         assert!(server.stderr_shows("The previous version keeps serving."));
+
+        // A changed manifest (a narrower route) loads the whole app again, the same way.
+        let manifest = project.join("spin.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap();
+        assert!(text.contains(r#"route = "/...""#), "{text}");
+        std::fs::write(
+            &manifest,
+            text.replace(r#"route = "/...""#, r#"route = "/x/...""#),
+        )
+        .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server.get("/elsewhere").await.status != 404 {
+            assert!(Instant::now() < deadline, "{}", server.stderr());
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(server
+            .stdout()
+            .contains("Serving the new version of the app: "));
         tokio::time::sleep(Duration::from_millis(300)).await;
         done.store(true, std::sync::atomic::Ordering::Relaxed);
     };

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Request, Response, Uri};
@@ -19,7 +20,8 @@ use super::{HttpRoutes, Router};
 /// Routes requests to the components of one app (or to one component for `kiln serve`).
 pub struct RequestHandler {
     router: Router,
-    components: HashMap<String, HttpComponent>,
+    /// Each component by id, in a slot [`RequestHandler::replace_component`] swaps.
+    components: HashMap<String, ArcSwap<HttpComponent>>,
     spin_headers: bool,
     /// The route a chained request (`http://ID.spin.internal`) is handled under.
     chained_route: Arc<str>,
@@ -36,7 +38,10 @@ impl RequestHandler {
     ) -> anyhow::Result<Self> {
         Ok(Self {
             router: Router::for_routes(routes)?,
-            components,
+            components: components
+                .into_iter()
+                .map(|(id, component)| (id, ArcSwap::from_pointee(component)))
+                .collect(),
             spin_headers: true,
             chained_route: Arc::from(CATCH_ALL),
         })
@@ -47,7 +52,10 @@ impl RequestHandler {
     pub fn single(component: HttpComponent) -> Self {
         Self {
             router: Router::catch_all(component.id()),
-            components: HashMap::from([(component.id().to_string(), component)]),
+            components: HashMap::from([(
+                component.id().to_string(),
+                ArcSwap::from_pointee(component),
+            )]),
             spin_headers: false,
             chained_route: Arc::from(CATCH_ALL),
         }
@@ -56,6 +64,18 @@ impl RequestHandler {
     /// The router, for listing routes.
     pub fn router(&self) -> &Router {
         &self.router
+    }
+
+    /// Serves `component`'s routes with this new version of it from now on; requests in
+    /// flight finish on the old one. False when it serves no component with that id.
+    pub fn replace_component(&self, component: HttpComponent) -> bool {
+        match self.components.get(component.id()) {
+            Some(slot) => {
+                slot.store(Arc::new(component));
+                true
+            }
+            None => false,
+        }
     }
 
     /// Handles one request from `client`. Never fails: errors become 404, 413, 500, 503 or
@@ -72,6 +92,7 @@ impl RequestHandler {
         let Some(component) = self.components.get(route.component_id) else {
             return plain_response(404);
         };
+        let component = component.load_full();
         absolute_uri(&mut request);
         if self.spin_headers {
             let full_url = request.uri().to_string();
@@ -106,7 +127,7 @@ impl LocalHttp for RequestHandler {
         component_id: &str,
         mut request: Request<WasiBody>,
     ) -> Option<LocalResponse> {
-        let component = self.components.get(component_id)?.clone();
+        let component = self.components.get(component_id)?.load_full();
         Some(Box::pin(async move {
             absolute_uri(&mut request);
             if self.spin_headers {
