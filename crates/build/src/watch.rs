@@ -51,7 +51,7 @@ impl Watcher {
                         .collect(),
                     _ => match &component.source {
                         Content::File(path) => vec![glob::Pattern::escape(&path.to_string_lossy())],
-                        Content::Digest(_) => Vec::new(),
+                        Content::Digest(_) | Content::Remote(_) => Vec::new(),
                     },
                 };
                 (component.id.clone(), globs)

@@ -21,6 +21,42 @@ pub enum Content {
     File(PathBuf),
     /// Content named by its digest (`sha256:HEX`), which a [`ContentStore`] resolves.
     Digest(String),
+    /// A component elsewhere, to fetch before the app loads (`kiln up` and the other
+    /// commands that load an app fetch it and name it by its file).
+    Remote(RemoteSource),
+}
+
+/// Where a component's Wasm is fetched from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RemoteSource {
+    /// `source = { url, digest }`: downloaded, and refused unless it has the digest.
+    Url {
+        /// Where it is.
+        url: String,
+        /// `sha256:HEX`.
+        digest: String,
+    },
+    /// `source = { registry, package, version }`: a package version from a registry.
+    Package {
+        /// The registry, when not the one wasm-pkg's config maps the namespace to.
+        registry: Option<String>,
+        /// The package (`ns:name`).
+        package: String,
+        /// Its version (exactly).
+        version: String,
+    },
+}
+
+impl std::fmt::Display for RemoteSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RemoteSource::Url { url, .. } => f.write_str(url),
+            RemoteSource::Package {
+                package, version, ..
+            } => write!(f, "{package}@{version}"),
+        }
+    }
 }
 
 impl Default for Content {
@@ -34,14 +70,14 @@ impl Content {
     pub fn path(&self) -> Option<&Path> {
         match self {
             Content::File(path) => Some(path),
-            Content::Digest(_) => None,
+            Content::Digest(_) | Content::Remote(_) => None,
         }
     }
 
     /// Its digest, if it is named by one.
     pub fn digest(&self) -> Option<&str> {
         match self {
-            Content::File(_) => None,
+            Content::File(_) | Content::Remote(_) => None,
             Content::Digest(digest) => Some(digest),
         }
     }
@@ -51,6 +87,7 @@ impl Content {
         match self {
             Content::File(path) => Ok(path.clone()),
             Content::Digest(digest) => store.local_path(digest),
+            Content::Remote(source) => Err(ContentError::NotFetched(source.to_string())),
         }
     }
 }
@@ -83,6 +120,9 @@ pub enum ContentError {
         /// Which store was asked.
         store: String,
     },
+    /// A remote component source that was not fetched before the app loaded.
+    #[error("{0} was not fetched before the app loaded")]
+    NotFetched(String),
 }
 
 /// A file of a checkout that could not be read while locking the app.

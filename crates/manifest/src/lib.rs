@@ -18,7 +18,9 @@ mod template;
 mod trigger;
 mod validate;
 
-pub use content::{digest_of, Content, ContentError, ContentStore, LocalFiles, LockError};
+pub use content::{
+    digest_of, Content, ContentError, ContentStore, LocalFiles, LockError, RemoteSource,
+};
 pub use error::{Location, ManifestError};
 pub use limits::{parse_duration, parse_size, Limits};
 pub use load::{find_manifest, LoadedManifest, MANIFEST_NAMES};

@@ -107,11 +107,9 @@ pub(crate) enum RawSource {
     Local(String),
     Remote {
         url: String,
-        #[allow(dead_code)]
         digest: String,
     },
     Registry {
-        #[allow(dead_code)]
         registry: Option<String>,
         package: String,
         version: String,

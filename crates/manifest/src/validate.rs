@@ -9,7 +9,10 @@ use serde::Deserialize;
 use crate::locate::{key_path, Doc, Key};
 use crate::schema::{RawBuild, RawCommands, RawComponent, RawManifest, RawSource, RawTrigger};
 use crate::template::{is_kebab_id, is_variable_name, Template};
-use crate::{AppSpec, BuildSpec, ComponentSpec, Content, ManifestError, TriggerSpec, VariableSpec};
+use crate::{
+    AppSpec, BuildSpec, ComponentSpec, Content, ManifestError, RemoteSource, TriggerSpec,
+    VariableSpec,
+};
 
 type Result<T> = std::result::Result<T, ManifestError>;
 
@@ -187,18 +190,38 @@ fn child(keys: &[Key], more: &[&str]) -> Vec<Key> {
     path
 }
 
-/// A local source, by its absolute path; other kinds of source are refused.
+/// A component's source: a local file by its absolute path, or a URL with its digest, or a
+/// package version from a registry (fetched before the app loads).
 fn source_path(doc: &Doc<'_>, id: &str, source: &RawSource, keys: Vec<Key>) -> Result<Content> {
     match source {
         RawSource::Local(path) => Ok(Content::File(doc.base_dir.join(path))),
-        RawSource::Remote { url, .. } => Err(doc.error(
+        RawSource::Remote { url, digest } if is_sha256(digest) => {
+            Ok(Content::Remote(RemoteSource::Url {
+                url: url.clone(),
+                digest: digest.clone(),
+            }))
+        }
+        RawSource::Remote { .. } => Err(doc.error(
             keys,
-            format!("component \"{id}\": URL sources ({url}) are not supported: download the file and set source to its local path"),
+            format!(
+                "component \"{id}\": a URL source needs digest = \"sha256:HEX\" (64 hex digits)"
+            ),
         )),
-        RawSource::Registry { package, version, .. } => Err(doc.error(
-            keys,
-            format!("component \"{id}\": registry sources ({package}@{version}) are not supported: set source to a local .wasm path"),
-        )),
+        RawSource::Registry {
+            registry,
+            package,
+            version,
+        } => match semver::Version::parse(version) {
+            Ok(_) => Ok(Content::Remote(RemoteSource::Package {
+                registry: registry.clone(),
+                package: package.clone(),
+                version: version.clone(),
+            })),
+            Err(_) => Err(doc.error(
+                keys,
+                format!("component \"{id}\": \"{version}\" is not a version (write 1.2.0)"),
+            )),
+        },
     }
 }
 

@@ -351,6 +351,9 @@ fn digest_of(content: &Content, what: &str) -> Result<String, LockedError> {
             "{what} {} is not named by its digest: lock the app first",
             path.display()
         ))),
+        Content::Remote(source) => Err(LockedError::Malformed(format!(
+            "{what} {source} was not fetched: fetch it before locking the app"
+        ))),
     }
 }
 

@@ -24,7 +24,7 @@ impl ComposeCommand {
         let loaded = LoadedManifest::load(&self.manifest)?;
         print_warnings(&loaded.warnings);
         let mut app = loaded.app;
-        super::dependencies::fetch(&mut app).await?;
+        super::fetch::remote(&mut app).await?;
         let app = &app;
         let id = match &self.component {
             Some(id) => id.clone(),

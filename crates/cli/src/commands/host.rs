@@ -11,9 +11,10 @@ use kiln_runtime::{Runtime, RuntimeOptions};
 use kiln_trigger::http::serve;
 use tokio_util::sync::CancellationToken;
 
+use super::fetch::blob_store;
 use super::lattice::NatsArgs;
 use super::listen::ListenArgs;
-use super::registry::{blob_store, RegistryArgs, VerifyArgs};
+use super::registry::{RegistryArgs, VerifyArgs};
 
 /// How long a leaving host keeps serving after it told the lattice, so that the others stop
 /// forwarding to it first.

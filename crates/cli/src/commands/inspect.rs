@@ -41,7 +41,7 @@ impl InspectCommand {
                     &LocalFiles::default(),
                 )?]
             }
-            None => self.inspect_app(&runtime)?,
+            None => self.inspect_app(&runtime).await?,
         };
         if self.json {
             println!("{}", serde_json::to_string_pretty(&inspections)?);
@@ -61,10 +61,12 @@ impl InspectCommand {
         Ok(if missing { 1 } else { 0 })
     }
 
-    fn inspect_app(&self, runtime: &Runtime) -> anyhow::Result<Vec<Inspection>> {
+    async fn inspect_app(&self, runtime: &Runtime) -> anyhow::Result<Vec<Inspection>> {
         let loaded = LoadedManifest::load(&self.manifest)?;
         print_warnings(&loaded.warnings);
-        let app = &loaded.app;
+        let mut app = loaded.app;
+        super::fetch::remote(&mut app).await?;
+        let app = &app;
         let components: Vec<_> = match &self.component {
             Some(id) => {
                 let component = app.component(id).ok_or_else(|| {

@@ -3,8 +3,8 @@
 mod build;
 mod capabilities;
 mod compose;
-mod dependencies;
 mod deploy;
+mod fetch;
 mod host;
 mod inspect;
 mod lattice;

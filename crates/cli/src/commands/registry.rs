@@ -96,11 +96,13 @@ impl PushCommand {
         if self.build {
             kiln_build::build_app(&loaded.app)?;
         }
+        let mut app = loaded.app;
+        super::fetch::remote(&mut app).await?;
         let mut options = self.registry.options();
         if let Some(key) = &self.sign {
             options.sign = Some(kiln_oci::SignKey::read(key)?);
         }
-        let (app, content) = loaded.app.lock()?;
+        let (app, content) = app.lock()?;
         let precompiled = if self.precompile {
             precompile(&app, &content)?
         } else {
@@ -292,13 +294,6 @@ impl VerifyArgs {
     }
 }
 
-/// The local cache of pulled blobs: `oci/` in kiln's cache directory.
-pub(crate) fn blob_store() -> anyhow::Result<BlobStore> {
-    let dir = kiln_runtime::default_cache_dir()
-        .ok_or_else(|| anyhow::anyhow!("no cache directory: set KILN_CACHE_DIR (or HOME)"))?;
-    Ok(BlobStore::new(dir.join("oci")))
-}
-
 /// Pulls `reference` into the cache, checking its signature if `verify` names a public key;
 /// the app keeps its state in the current directory.
 pub(crate) async fn pull(
@@ -306,7 +301,7 @@ pub(crate) async fn pull(
     registry: &RegistryArgs,
     verify: Option<&std::path::Path>,
 ) -> anyhow::Result<(kiln_oci::Pulled, BlobStore)> {
-    let blobs = blob_store()?;
+    let blobs = super::fetch::blob_store()?;
     let base_dir = std::env::current_dir()?;
     let options = registry.pull_options(verify)?;
     let pulled = kiln_oci::pull(reference, &blobs, base_dir, &options, &Bars::new()).await?;

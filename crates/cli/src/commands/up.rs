@@ -146,7 +146,7 @@ impl UpCommand {
         let loaded = LoadedManifest::load(&self.manifest)?;
         print_warnings(&loaded.warnings);
         let mut app = loaded.app;
-        super::dependencies::fetch(&mut app).await?;
+        super::fetch::remote(&mut app).await?;
         let triggers = AppTriggers::configure(&app)?;
         print_warnings(&triggers.warnings);
         if self.build {

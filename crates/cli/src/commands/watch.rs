@@ -69,7 +69,7 @@ impl WatchCommand {
             None => RuntimeConfig::default(),
         };
         let mut app = load(&self.manifest)?;
-        super::dependencies::fetch(&mut app).await?;
+        super::fetch::remote(&mut app).await?;
         kiln_build::build_app(&app)?;
         let runtime = Runtime::new(&RuntimeOptions::default())?;
         let listener = self.listen.bind().await?;
@@ -142,7 +142,7 @@ impl WatchCommand {
         let next = match change {
             Change::Manifest => match load(&self.manifest).and_then(|mut next| {
                 // Called off the serving threads (block_in_place): the download may block.
-                let fetch = super::dependencies::fetch(&mut next);
+                let fetch = super::fetch::remote(&mut next);
                 tokio::runtime::Handle::current().block_on(fetch)?;
                 Ok(next)
             }) {

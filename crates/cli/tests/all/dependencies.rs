@@ -8,7 +8,7 @@
 
 use kiln_test_guests::{GREET_PYTHON, GREET_RUST, HTTP_GREET};
 
-use crate::util::{app_dir, kiln_output, path_str, Server};
+use crate::util::{app_dir, kiln_output, path_str, up_refused, Server};
 
 const GREETER: &str = "kiln-test:greet/greeter@0.1.0";
 
@@ -110,9 +110,7 @@ async fn kiln_compose_writes_one_component_that_runs_alone() {
 fn a_dependency_that_does_not_fit_is_a_clear_error() {
     let wrong_provider = format!(r#""{GREETER}" = {{ path = "{HTTP_GREET}" }}"#);
     let dir = web_app(&wrong_provider);
-    let output = kiln_output(&["up", "-f", path_str(dir.path()), "--listen", "127.0.0.1:0"]);
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = up_refused(crate::util::kiln(), dir.path());
     assert!(
         stderr.contains("component \"web\": composing its dependencies"),
         "{stderr}"
@@ -127,8 +125,7 @@ fn a_dependency_that_does_not_fit_is_a_clear_error() {
         "{ component = \"nobody\" }",
     );
     let dir = web_app(&unknown);
-    let output = kiln_output(&["up", "-f", path_str(dir.path()), "--listen", "127.0.0.1:0"]);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = up_refused(crate::util::kiln(), dir.path());
     assert!(
         stderr.contains("names component \"nobody\", which is not another component of this app"),
         "{stderr}"
@@ -137,7 +134,7 @@ fn a_dependency_that_does_not_fit_is_a_clear_error() {
 }
 
 /// A local HTTP server answering every request with `body`, on its own thread; its URL.
-fn serve_file(body: Vec<u8>) -> String {
+pub(crate) fn serve_file(body: Vec<u8>) -> String {
     use std::io::{Read as _, Write as _};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/greet.wasm", listener.local_addr().unwrap());
@@ -176,13 +173,9 @@ async fn a_dependency_by_url_is_fetched_and_checked_against_its_digest() {
 
     let wrong = format!("sha256:{}", "0".repeat(64));
     let dir = app(&wrong);
-    let output = crate::util::kiln()
-        .env("KILN_CACHE_DIR", cache.path())
-        .args(["up", "-f", path_str(dir.path()), "--listen", "127.0.0.1:0"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut command = crate::util::kiln();
+    command.env("KILN_CACHE_DIR", cache.path());
+    let stderr = up_refused(command, dir.path());
     assert!(
         stderr.contains(&format!(
             "has digest {digest}, not the {wrong} the manifest names"
@@ -309,7 +302,7 @@ async fn a_dependency_from_a_registry_is_the_highest_version_its_requirement_all
     assert!(
         server
             .stderr()
-            .contains("is kiln-test:greet 1.2.0 (127.0.0.1:"),
+            .contains("kiln-test:greet ^1.0 is 1.2.0 (127.0.0.1:"),
         "{}",
         server.stderr()
     );
@@ -332,12 +325,7 @@ async fn a_dependency_from_a_registry_is_the_highest_version_its_requirement_all
 
     // No version matches: the versions there are listed.
     let dir = web_app(r#""kiln-test:greet" = "^3""#);
-    let output = kiln_with_config(config.path())
-        .args(["up", "-f", path_str(dir.path()), "--listen", "127.0.0.1:0"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = up_refused(kiln_with_config(config.path()), dir.path());
     assert!(
         stderr.contains("kiln-test:greet: no version at")
             && stderr.contains("matches ^3 (it has 1.0.0, 1.2.0, 2.0.0)"),

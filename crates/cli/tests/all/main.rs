@@ -25,6 +25,7 @@ mod residency;
 mod run;
 mod runtime_config;
 mod serve;
+mod sources;
 mod spin;
 mod templates;
 mod traces;

@@ -33,6 +33,19 @@ pub(crate) fn kiln_output(args: &[&str]) -> Output {
         .expect("running kiln")
 }
 
+/// `kiln up` of the app in `dir` run by `command` (`kiln()` with its environment), which must
+/// refuse to start (exit code 1); its stderr.
+pub(crate) fn up_refused(mut command: Command, dir: &Path) -> String {
+    let output = command
+        .args(["up", "-f", path_str(dir), "--listen", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("running kiln");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    stderr
+}
+
 /// A running `kiln up` or `kiln serve`, killed when dropped.
 pub(crate) struct Server {
     child: Child,
