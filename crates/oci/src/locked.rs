@@ -145,7 +145,7 @@ impl LockedApp {
     pub fn from_app(app: &AppSpec) -> Result<Self, LockedError> {
         if let Some(component) = app.components.iter().find(|c| !c.dependencies.is_empty()) {
             return Err(LockedError::Unsupported(format!(
-                "component \"{}\" has dependencies, which kiln does not ship yet: compose it first (kiln compose -f MANIFEST {} -o composed.wasm) and make that its source",
+                "component \"{}\" has dependencies: compose it first (kiln registry push does; kiln compose -f MANIFEST {} -o composed.wasm)",
                 component.id, component.id
             )));
         }

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use kiln_manifest::{LoadedManifest, LocalFiles};
+use kiln_manifest::{digest_of, AppSpec, Content, LoadedManifest, LocalFiles};
 
 use super::print_warnings;
 
@@ -56,4 +56,24 @@ impl ComposeCommand {
         );
         Ok(0)
     }
+}
+
+/// Composes each component of `app` that has dependencies into one component (in kiln's
+/// cache) and makes that its source, without dependencies: an app any Spin runtime runs as
+/// it is, for `kiln registry push`.
+pub(crate) fn compose_each(app: &mut AppSpec) -> anyhow::Result<()> {
+    let blobs = super::fetch::blob_store()?;
+    let mut composed = Vec::new();
+    for component in app.components.iter().filter(|c| !c.dependencies.is_empty()) {
+        let wasm = kiln_runtime::compose_component(app, &component.id, &LocalFiles::default())?;
+        let path = blobs.write(&digest_of(&wasm), &wasm)?;
+        composed.push((component.id.clone(), path));
+    }
+    for (id, path) in composed {
+        if let Some(component) = app.components.iter_mut().find(|c| c.id == id) {
+            component.source = Content::File(path);
+            component.dependencies.clear();
+        }
+    }
+    Ok(())
 }

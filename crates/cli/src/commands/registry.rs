@@ -98,6 +98,7 @@ impl PushCommand {
         }
         let mut app = loaded.app;
         super::fetch::remote(&mut app).await?;
+        super::compose::compose_each(&mut app)?;
         let mut options = self.registry.options();
         if let Some(key) = &self.sign {
             options.sign = Some(kiln_oci::SignKey::read(key)?);

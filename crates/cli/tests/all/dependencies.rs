@@ -4,7 +4,8 @@
 //! id); `kiln compose` writes the composition, which `kiln serve` runs; a wrong dependency or a
 //! wrong digest is a clear error; a dependency reaches the component's grants only with
 //! `dependencies_inherit_configuration = true`; `kiln registry publish` puts greeters in a real
-//! registry as package versions, and a registry dependency runs the highest one it allows.
+//! registry as package versions, and a registry dependency runs the highest one it allows;
+//! `kiln registry push` ships each component composed, which a host pulls and runs.
 
 use kiln_test_guests::{GREET_PYTHON, GREET_RUST, HTTP_GREET};
 
@@ -331,4 +332,36 @@ async fn a_dependency_from_a_registry_is_the_highest_version_its_requirement_all
             && stderr.contains("matches ^3 (it has 1.0.0, 1.2.0, 2.0.0)"),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn kiln_registry_push_ships_each_component_composed_with_its_dependencies() {
+    let registry = crate::brokers::Broker::registry();
+    let reference = format!("{}/kiln-test/polyglot:v1", registry.host());
+    let dir = app();
+    let output = kiln_output(&[
+        "registry",
+        "push",
+        &reference,
+        "-f",
+        path_str(dir.path()),
+        "--insecure",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let mut command = crate::util::kiln();
+    command.env("KILN_CACHE_DIR", cache.path());
+    let server = Server::start_with(command, &["up", "--from", &reference, "--insecure"]);
+    let python = server.get("/py/kiln").await;
+    assert_eq!(
+        python.body,
+        "Hello from Python, kiln!",
+        "{}",
+        server.stderr()
+    );
+    assert_eq!(server.get("/rs/kiln").await.body, "Hello from Rust, kiln!");
 }
