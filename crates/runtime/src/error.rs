@@ -40,7 +40,10 @@ pub enum LoadError {
         reason: anyhow::Error,
     },
     /// The component imports something kiln does not provide.
-    #[error("component \"{id}\": {reason:#}: kiln does not provide this import")]
+    #[error(
+        "component \"{id}\": {reason:#}: kiln does not provide this import{}",
+        prerelease_hint(reason)
+    )]
     MissingImport {
         /// Component id.
         id: String,
@@ -111,4 +114,47 @@ pub enum LoadError {
         /// What the store said.
         reason: kiln_manifest::ContentError,
     },
+}
+
+/// What to do about a missing import that names a WASI 0.3 release candidate (as components
+/// built with Spin's Python SDK 4 and 5 do); nothing for other imports.
+fn prerelease_hint(reason: &anyhow::Error) -> String {
+    let text = format!("{reason:#}");
+    let Some(start) = text.find("@0.3.0-rc-") else {
+        return String::new();
+    };
+    let version: String = text[start + 1..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '-')
+        .collect();
+    format!(
+        " (the component was built for the WASI {version} release candidate; kiln runs WASI 0.2 and 0.3.0: rebuild it with a toolchain for one of those, such as Spin's Python SDK 3.4.1 with componentize-py 0.17.2)"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_release_candidate_import_says_what_to_build_with() {
+        let missing = LoadError::MissingImport {
+            id: "py".into(),
+            reason: anyhow::anyhow!(
+                "component imports instance `wasi:http/types@0.3.0-rc-2026-03-15`, but a matching implementation was not found in the linker"
+            ),
+        };
+        let text = missing.to_string();
+        assert!(
+            text.contains("built for the WASI 0.3.0-rc-2026-03-15 release candidate; kiln runs WASI 0.2 and 0.3.0"),
+            "{text}"
+        );
+        let other = LoadError::MissingImport {
+            id: "x".into(),
+            reason: anyhow::anyhow!("component imports instance `my:pkg/thing@1.0.0`"),
+        };
+        assert!(other
+            .to_string()
+            .ends_with("kiln does not provide this import"));
+    }
 }
