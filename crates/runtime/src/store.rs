@@ -124,6 +124,7 @@ pub(crate) fn link(linker: &mut Linker<StoreState>) -> anyhow::Result<()> {
     wasmtime_wasi_http::p2::add_only_http_to_linker_async(linker)?;
     wasmtime_wasi::p3::add_to_linker(linker)?;
     wasmtime_wasi_http::p3::add_to_linker(linker)?;
+    crate::capabilities::outbound::relative::link(linker)?;
     kiln_world::add_types_only_to_linker(linker)?;
     link_capabilities(linker)
 }

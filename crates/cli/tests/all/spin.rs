@@ -286,6 +286,36 @@ async fn self_requests_are_served_through_the_app_routes() {
 }
 
 #[tokio::test]
+async fn relative_urls_from_a_wasi_0_3_component_are_served_through_the_app_routes() {
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "p3-self"
+[[trigger.http]]
+route = "/p3/..."
+component = "p3"
+[[trigger.http]]
+route = "/ungranted/..."
+component = "ungranted"
+[component.p3]
+source = "{SPIN_SDK_P3}"
+allowed_outbound_hosts = ["http://self"]
+[component.ungranted]
+source = "{SPIN_SDK_P3}"
+"#
+    );
+    let dir = app_dir(&[("spin.toml", &manifest)]);
+    let server = Server::start(&["up", "-f", path_str(dir.path())]);
+    let relative = server.get("/p3/outbound?url=/p3/hello").await;
+    assert_eq!(relative.body, "200 p3 GET /hello ", "{}", server.stderr());
+    let unrouted = server.get("/p3/outbound?url=/nowhere").await;
+    assert_eq!(unrouted.body, "404 Not Found\n");
+
+    let denied = server.get("/ungranted/outbound?url=/p3/hello").await;
+    assert!(denied.body.contains("HttpRequestDenied"), "{}", denied.body);
+}
+
+#[tokio::test]
 async fn service_chaining_reaches_a_private_component_in_process() {
     let app = format!(
         r#"{}
