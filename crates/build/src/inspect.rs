@@ -23,6 +23,9 @@ pub struct Inspection {
     pub digest: String,
     /// Its world's name.
     pub world: String,
+    /// The dependencies it is composed with (by the imports they satisfy); its exports and
+    /// imports are then the composition's, as kiln loads it.
+    pub composed_with: Vec<String>,
     /// What it exports.
     pub exports: Vec<String>,
     /// What it imports, each judged against the manifest's grants.
@@ -70,11 +73,13 @@ impl ImportStatus {
 }
 
 /// Inspects `component`, reading its Wasm from `content`; `runtime` tells which imports kiln
-/// provides.
+/// provides. A component with dependencies is judged by `composed`, its composition with them
+/// (what kiln loads).
 pub fn inspect(
     runtime: &Runtime,
     component: &ComponentSpec,
     content: &dyn ContentStore,
+    composed: Option<&[u8]>,
 ) -> anyhow::Result<Inspection> {
     let id = &component.id;
     let path = component
@@ -87,7 +92,8 @@ pub fn inspect(
             path.display()
         )
     })?;
-    let (resolve, world_id) = match wit_component::decode(&wasm)
+    let loaded = composed.unwrap_or(&wasm);
+    let (resolve, world_id) = match wit_component::decode(loaded)
         .with_context(|| format!("component \"{id}\": {} is not a component", path.display()))?
     {
         DecodedWasm::Component(resolve, world) => (resolve, world),
@@ -96,7 +102,7 @@ pub fn inspect(
             path.display()
         ),
     };
-    let unprovided = runtime.unprovided_imports(id, &path, &wasm)?;
+    let unprovided = runtime.unprovided_imports(id, &path, loaded)?;
     let world = &resolve.worlds[world_id];
     let name_of = |key: &wit_parser::WorldKey, item: &wit_parser::WorldItem| {
         match item {
@@ -151,6 +157,14 @@ pub fn inspect(
         size: wasm.len() as u64,
         digest: digest_of(&wasm),
         world: world.name.clone(),
+        composed_with: match composed {
+            Some(_) => component
+                .dependencies
+                .iter()
+                .map(|d| d.import.clone())
+                .collect(),
+            None => Vec::new(),
+        },
         exports,
         imports,
         wit: printer.output.to_string(),

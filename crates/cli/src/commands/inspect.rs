@@ -39,6 +39,7 @@ impl InspectCommand {
                     &runtime,
                     &lone_component(&path),
                     &LocalFiles::default(),
+                    None,
                 )?]
             }
             None => self.inspect_app(&runtime).await?,
@@ -83,7 +84,13 @@ impl InspectCommand {
         let files = LocalFiles::default();
         components
             .into_iter()
-            .map(|component| inspect(runtime, component, &files))
+            .map(|component| {
+                let composed = match component.dependencies.is_empty() {
+                    true => None,
+                    false => Some(kiln_runtime::compose_component(app, &component.id, &files)?),
+                };
+                inspect(runtime, component, &files, composed.as_deref())
+            })
             .collect()
     }
 }
@@ -96,6 +103,12 @@ fn print_inspection(inspection: &Inspection) {
         inspection.size, inspection.digest
     );
     println!("  world    {}", inspection.world);
+    if !inspection.composed_with.is_empty() {
+        println!(
+            "  composed with the dependencies for {} (what follows is the composition's)",
+            inspection.composed_with.join(", ")
+        );
+    }
     println!("  exports");
     for export in &inspection.exports {
         println!("    {export}");

@@ -1,7 +1,10 @@
 //! `kiln inspect` on a Spin SDK component, a Python one and a plain wasi:http one, with some of
-//! their grants missing; on a component importing what kiln lacks; as WIT and as JSON.
+//! their grants missing; on a component importing what kiln lacks; on one with dependencies,
+//! judged composed; as WIT and as JSON.
 
-use kiln_test_guests::{HTTP_HELLO, PLUGIN_PROBE, PYTHON_KV, SPIN_SDK_V2};
+use kiln_test_guests::{
+    GREET_PYTHON, HTTP_GREET, HTTP_HELLO, PLUGIN_PROBE, PYTHON_KV, SPIN_SDK_V2,
+};
 
 use crate::util::{app_dir, kiln_output, path_str};
 
@@ -133,4 +136,37 @@ fn wit_and_json_for_tools() {
         .find(|i| i["name"] == "fermyon:spin/key-value@2.0.0")
         .unwrap();
     assert_eq!(kv["status"], "denied");
+}
+
+#[test]
+fn a_component_with_dependencies_is_judged_composed_as_kiln_loads_it() {
+    let manifest = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "composed"
+[[trigger.http]]
+route = "/..."
+component = "web"
+[component.web]
+source = "{HTTP_GREET}"
+[component.web.dependencies]
+"kiln-test:greet/greeter@0.1.0" = {{ path = "{GREET_PYTHON}" }}
+"#
+    );
+    let dir = app_dir(&[("spin.toml", &manifest)]);
+    let (code, output) = inspect(&["-f", path_str(dir.path())]);
+    assert_eq!(code, Some(0), "{output}");
+    assert!(
+        output.contains("composed with the dependencies for kiln-test:greet/greeter@0.1.0"),
+        "{output}"
+    );
+    // The greeter import is filled; the Python greeter's own imports are the composition's.
+    assert!(
+        !output.contains("kiln-test:greet/greeter@0.1.0  "),
+        "{output}"
+    );
+    assert_eq!(
+        judged(&output, "wasi:random/random@0.2.0"),
+        "provided wasi:random/random@0.2.0"
+    );
 }
