@@ -186,7 +186,7 @@ pub(crate) fn load_component(
     id: &str,
     source: &Source,
 ) -> Result<(wasmtime::component::Component, Option<PathBuf>, String), LoadError> {
-    // A composed component is cached under the composition's digest, not its source's.
+    // A composed component is cached under its composition's key, not its source's digest.
     if let (Some(digest), Some(cache), []) = (
         &source.digest,
         runtime.cache(),
@@ -206,9 +206,31 @@ pub(crate) fn load_component(
         });
     }
     if !source.dependencies.is_empty() {
-        let composed = compose(id, &wasm, &source.dependencies)?;
-        let (component, cached) =
-            compile_cached(runtime, id, path, &composed, &digest_of(&composed))?;
+        // Cached by what goes into the composition, so a reload neither composes nor compiles.
+        let dependencies = read_dependencies(id, &source.dependencies)?;
+        let key = composition_key(&digest, &dependencies);
+        let mut failed = None;
+        let compiled = cached(runtime, &key, || {
+            match compose_read(id, &wasm, dependencies) {
+                Ok(composed) => Ok(wasmtime::component::Component::new(
+                    runtime.engine(),
+                    &composed,
+                )?),
+                Err(e) => {
+                    let message = e.to_string();
+                    failed = Some(e);
+                    Err(anyhow::anyhow!(message))
+                }
+            }
+        });
+        if let Some(error) = failed {
+            return Err(error);
+        }
+        let (component, cached) = compiled.map_err(|reason| LoadError::Compile {
+            id: id.to_string(),
+            path: path.clone(),
+            reason,
+        })?;
         return Ok((component, cached, digest));
     }
     if kind == WasmKind::Component {
@@ -243,20 +265,65 @@ pub(crate) fn compose(
     wasm: &[u8],
     dependencies: &[SourceDependency],
 ) -> Result<Vec<u8>, LoadError> {
-    let dependency_error = |reason: anyhow::Error| LoadError::Grant {
+    compose_read(id, wasm, read_dependencies(id, dependencies)?)
+}
+
+/// What composing its dependencies went wrong with, for component `id`.
+fn dependency_error(id: &str, reason: anyhow::Error) -> LoadError {
+    LoadError::Grant {
         id: id.to_string(),
         reason: format!("composing its dependencies: {reason:#}"),
-    };
-    let mut resolved = Vec::new();
-    for dependency in dependencies {
-        let wasm = std::fs::read(&dependency.path).map_err(|e| {
-            dependency_error(anyhow::anyhow!(
-                "dependency \"{}\": cannot read {}: {e}",
-                dependency.import,
-                dependency.path.display()
-            ))
-        })?;
-        resolved.push(crate::compose::Dependency {
+    }
+}
+
+/// Each of `dependencies` with its Wasm.
+fn read_dependencies<'a>(
+    id: &str,
+    dependencies: &'a [SourceDependency],
+) -> Result<Vec<(&'a SourceDependency, Vec<u8>)>, LoadError> {
+    dependencies
+        .iter()
+        .map(|dependency| {
+            let wasm = std::fs::read(&dependency.path).map_err(|e| {
+                dependency_error(
+                    id,
+                    anyhow::anyhow!(
+                        "dependency \"{}\": cannot read {}: {e}",
+                        dependency.import,
+                        dependency.path.display()
+                    ),
+                )
+            })?;
+            Ok((dependency, wasm))
+        })
+        .collect()
+}
+
+/// The compile cache's name for the composition of the component `digest` with
+/// `dependencies`: everything that decides the composed bytes, kiln's version included.
+fn composition_key(digest: &str, dependencies: &[(&SourceDependency, Vec<u8>)]) -> String {
+    let mut key = format!("kiln {} composes {digest}", env!("CARGO_PKG_VERSION"));
+    for (dependency, wasm) in dependencies {
+        key.push_str(&format!(
+            "\n{} {:?} {} {}",
+            dependency.import,
+            dependency.export,
+            dependency.inherit_configuration,
+            digest_of(wasm)
+        ));
+    }
+    digest_of(key.as_bytes())
+}
+
+/// `wasm` composed with its read `dependencies`.
+fn compose_read(
+    id: &str,
+    wasm: &[u8],
+    dependencies: Vec<(&SourceDependency, Vec<u8>)>,
+) -> Result<Vec<u8>, LoadError> {
+    let resolved = dependencies
+        .into_iter()
+        .map(|(dependency, wasm)| crate::compose::Dependency {
             import: &dependency.import,
             export: dependency.export.as_deref(),
             origin: format!(
@@ -266,7 +333,7 @@ pub(crate) fn compose(
             ),
             wasm,
             inherit_configuration: dependency.inherit_configuration,
-        });
-    }
-    crate::compose::compose(wasm, resolved).map_err(dependency_error)
+        })
+        .collect();
+    crate::compose::compose(wasm, resolved).map_err(|e| dependency_error(id, e))
 }
