@@ -19,8 +19,7 @@ pub struct RegistryOptions {
 impl RegistryOptions {
     /// A protocol client for these options.
     pub(crate) fn client(&self) -> Client {
-        // rustls needs its cryptography chosen once per process; ring is the one kiln uses.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        choose_cryptography();
         Client::new(ClientConfig {
             protocol: if self.insecure {
                 ClientProtocol::Http
@@ -30,4 +29,15 @@ impl RegistryOptions {
             ..ClientConfig::default()
         })
     }
+}
+
+/// A plain HTTP(S) client, for downloads by URL and registry metadata.
+pub(crate) fn http_client() -> reqwest::Client {
+    choose_cryptography();
+    reqwest::Client::new()
+}
+
+/// rustls needs its cryptography chosen once per process; ring is the one kiln uses.
+fn choose_cryptography() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
 }

@@ -14,7 +14,7 @@ pub async fn fetch_verified(url: &str, digest: &str, blobs: &BlobStore) -> anyho
     if blobs.has(digest) {
         return Ok(blobs.path(digest)?);
     }
-    let response = reqwest::Client::new()
+    let response = crate::client::http_client()
         .get(url)
         .send()
         .await

@@ -30,6 +30,8 @@ use crate::transfer::download;
 pub const PACKAGE_LAYER_MEDIA_TYPE: &str = "application/wasm";
 /// A Wasm package's config.
 pub const PACKAGE_CONFIG_MEDIA_TYPE: &str = "application/vnd.wasm.config.v0+json";
+/// Versions asked of a registry at a time.
+const TAGS_PER_PAGE: usize = 1000;
 
 /// A package version fetched into the blob store.
 #[derive(Debug, Clone)]
@@ -58,18 +60,29 @@ pub async fn fetch_package(
     let client = location.options.client();
     let repository = parse_reference(&location.repository)?;
     let auth = auth_for(&repository);
-    let tags = client
-        .list_tags(&repository, &auth, None, None)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot list the versions of {package} at {}: is it published there (kiln registry publish), and the registry up?",
-                location.repository
-            )
-        })?
-        .tags;
+    let mut tags: Vec<String> = Vec::new();
+    loop {
+        let last = tags.last().cloned();
+        let page = client
+            .list_tags(&repository, &auth, Some(TAGS_PER_PAGE), last.as_deref())
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot list the versions of {package} at {}: is it published there (kiln registry publish), and the registry up?",
+                    location.repository
+                )
+            })?
+            .tags;
+        // A short page is the last; a registry that ignores `last` sends the same one again.
+        let more = page.len() == TAGS_PER_PAGE && page.last() != last.as_ref();
+        tags.extend(page);
+        if !more {
+            break;
+        }
+    }
     let mut versions: Vec<Version> = tags.iter().filter_map(|tag| tag.parse().ok()).collect();
     versions.sort();
+    versions.dedup();
     let version = versions
         .iter()
         .rfind(|version| wanted.matches(version))
@@ -241,7 +254,7 @@ async fn fetch_metadata(registry: &Registry) -> RegistryMetadata {
         "https"
     };
     let url = format!("{scheme}://{registry}{REGISTRY_METADATA_PATH}");
-    let response = reqwest::Client::new()
+    let response = crate::client::http_client()
         .get(&url)
         .send()
         .await
