@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use kiln_manifest::{digest_of, ComponentSpec, ContentStore};
+use kiln_runtime::needs::Grant;
 use kiln_runtime::Runtime;
 use serde::Serialize;
 use wit_component::{DecodedWasm, WitPrinter};
@@ -182,57 +183,18 @@ pub fn lone_component(path: &Path) -> ComponentSpec {
     }
 }
 
-/// What an import needs of the manifest.
-enum Need {
-    Nothing,
-    Environment,
-    Files,
-    Variables,
-    /// `allowed_outbound_hosts` entries with one of these schemes (or `*`).
-    Outbound(&'static [&'static str]),
-    KeyValueStores,
-    SqliteDatabases,
-    AiModels,
-}
-
-/// What the import `name` (with its version) needs, by its package and interface.
-fn need(name: &str) -> Need {
-    let unversioned = name.split('@').next().unwrap_or(name);
-    let (package, interface) = unversioned.split_once('/').unwrap_or((unversioned, ""));
-    match (package, interface) {
-        ("wasi:cli", "environment") => Need::Environment,
-        ("wasi:filesystem", _) => Need::Files,
-        ("wasi:sockets", _) => Need::Outbound(&["tcp", "udp"]),
-        ("wasi:http", "outgoing-handler" | "client") | ("fermyon:spin", "http") => {
-            Need::Outbound(&["http", "https"])
-        }
-        ("wasi:keyvalue", _) | ("fermyon:spin", "key-value") | ("spin:key-value", _) => {
-            Need::KeyValueStores
-        }
-        ("fermyon:spin", "sqlite") | ("spin:sqlite", _) => Need::SqliteDatabases,
-        ("fermyon:spin", "redis") | ("spin:redis", "redis") => Need::Outbound(&["redis", "rediss"]),
-        ("fermyon:spin", "postgres") | ("spin:postgres", _) => Need::Outbound(&["postgres"]),
-        ("fermyon:spin", "mysql") | ("spin:mysql", _) => Need::Outbound(&["mysql"]),
-        ("fermyon:spin", "mqtt") | ("spin:mqtt", _) => Need::Outbound(&["mqtt", "mqtts"]),
-        ("fermyon:spin", "llm") | ("spin:llm", _) => Need::AiModels,
-        ("fermyon:spin", "variables") | ("spin:variables", _) | ("wasi:config", _) => {
-            Need::Variables
-        }
-        _ => Need::Nothing,
-    }
-}
-
 /// How `component`'s manifest entry covers the import `name`, which kiln provides.
 fn judge(name: String, component: &ComponentSpec) -> Import {
     let granted = |detail: String| (ImportStatus::Granted, detail);
     let denied = |detail: String| (ImportStatus::Denied, detail);
-    let (status, detail) = match need(&name) {
-        Need::Nothing => (ImportStatus::Provided, String::new()),
-        Need::Environment if component.environment.is_empty() => (
+    let grant = kiln_runtime::needs::need(&name).map(|need| need.grant);
+    let (status, detail) = match grant {
+        None => (ImportStatus::Provided, String::new()),
+        Some(Grant::Environment) if component.environment.is_empty() => (
             ImportStatus::Provided,
             "no environment variables granted".into(),
         ),
-        Need::Environment => {
+        Some(Grant::Environment) => {
             let names: Vec<&str> = component
                 .environment
                 .iter()
@@ -240,14 +202,14 @@ fn judge(name: String, component: &ComponentSpec) -> Import {
                 .collect();
             granted(format!("environment: {}", names.join(", ")))
         }
-        Need::Files if component.files.is_empty() => {
+        Some(Grant::Files) if component.files.is_empty() => {
             denied("no files granted: it sees no directories (add files = [...])".into())
         }
-        Need::Files => granted(format!(
+        Some(Grant::Files) => granted(format!(
             "files: {} mount(s), read-only",
             component.files.len()
         )),
-        Need::Variables => (
+        Some(Grant::Variables) => (
             ImportStatus::Provided,
             match component
                 .variables
@@ -259,7 +221,7 @@ fn judge(name: String, component: &ComponentSpec) -> Import {
                 names => format!("variables: {}", names.join(", ")),
             },
         ),
-        Need::Outbound(schemes) => {
+        Some(Grant::Outbound(schemes)) => {
             let entries: Vec<&str> = component
                 .allowed_outbound_hosts
                 .iter()
@@ -280,21 +242,21 @@ fn judge(name: String, component: &ComponentSpec) -> Import {
                 granted(format!("allowed_outbound_hosts: {}", entries.join(", ")))
             }
         }
-        Need::KeyValueStores if component.key_value_stores.is_empty() => {
+        Some(Grant::KeyValueStores) if component.key_value_stores.is_empty() => {
             denied("no store granted (add key_value_stores = [\"default\"])".into())
         }
-        Need::KeyValueStores => granted(format!(
+        Some(Grant::KeyValueStores) => granted(format!(
             "key_value_stores: {}",
             component.key_value_stores.join(", ")
         )),
-        Need::SqliteDatabases if component.sqlite_databases.is_empty() => {
+        Some(Grant::SqliteDatabases) if component.sqlite_databases.is_empty() => {
             denied("no database granted (add sqlite_databases = [\"default\"])".into())
         }
-        Need::SqliteDatabases => granted(format!(
+        Some(Grant::SqliteDatabases) => granted(format!(
             "sqlite_databases: {}",
             component.sqlite_databases.join(", ")
         )),
-        Need::AiModels => denied("kiln has no LLM backend: every call fails".into()),
+        Some(Grant::AiModels) => denied("kiln has no LLM backend: every call fails".into()),
     };
     Import {
         name,

@@ -18,55 +18,6 @@ use wit_parser::{
     SizeAlign, Type, TypeDefKind, WasmExport, WasmExportKind, WasmImport, WorldItem, WorldKey,
 };
 
-/// The interfaces (by name, without version) that carry a component's configuration, by the
-/// manifest field that grants them: a dependency that does not inherit the configuration
-/// gets none of them.
-const CONFIGURATION: &[(&str, &[&str])] = &[
-    (
-        "allowed_outbound_hosts",
-        &[
-            "wasi:http/outgoing-handler",
-            "wasi:sockets/ip-name-lookup",
-            "wasi:sockets/tcp-create-socket",
-            "wasi:sockets/udp-create-socket",
-            "fermyon:spin/http",
-            "fermyon:spin/redis",
-            "fermyon:spin/mqtt",
-            "fermyon:spin/postgres",
-            "fermyon:spin/mysql",
-            "spin:redis/redis",
-            "spin:mqtt/mqtt",
-            "spin:postgres/postgres",
-            "spin:mysql/mysql",
-        ],
-    ),
-    ("environment", &["wasi:cli/environment"]),
-    ("files", &["wasi:filesystem/preopens"]),
-    (
-        "key_value_stores",
-        &[
-            "fermyon:spin/key-value",
-            "spin:key-value/key-value",
-            "wasi:keyvalue/store",
-        ],
-    ),
-    (
-        "sqlite_databases",
-        &["fermyon:spin/sqlite", "spin:sqlite/sqlite"],
-    ),
-    (
-        "variables",
-        &[
-            "fermyon:spin/config",
-            "fermyon:spin/variables",
-            "spin:variables/variables",
-            "wasi:config/store",
-            "wasi:config/runtime",
-        ],
-    ),
-    ("ai_models", &["fermyon:spin/llm", "spin:llm/llm"]),
-];
-
 /// Error cases without a payload that say "denied", most specific first.
 const DENIED_CASES: &[&str] = &[
     "access-denied",
@@ -91,12 +42,10 @@ const DATA_BASE: usize = 16;
 /// Wasm's page size.
 const PAGE: usize = 65536;
 
-/// Whether `import` (`ns:pkg/iface@version`) is one of the configuration interfaces.
-pub(crate) fn is_configuration(import: &str) -> bool {
-    let name = import.split('@').next().unwrap_or(import);
-    CONFIGURATION
-        .iter()
-        .any(|(_, interfaces)| interfaces.contains(&name))
+/// Whether `import` (`ns:pkg/iface@version`) hands out what a manifest grants
+/// ([`crate::needs`]): what a dependency that does not inherit gets a stand-in for.
+fn is_configuration(import: &str) -> bool {
+    crate::needs::need(import).is_some_and(|need| need.hands_out)
 }
 
 /// A component exporting a deny-all version of each configuration interface `dependency`
@@ -477,16 +426,6 @@ fn types(kind: &str, list: &[WasmType]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn configuration_interfaces_are_known_by_name_whatever_their_version() {
-        assert!(is_configuration("wasi:http/outgoing-handler@0.2.6"));
-        assert!(is_configuration("fermyon:spin/key-value@2.0.0"));
-        assert!(is_configuration("fermyon:spin/config"));
-        assert!(!is_configuration("wasi:http/types@0.2.6"));
-        assert!(!is_configuration("wasi:io/streams@0.2.6"));
-        assert!(!is_configuration("kiln-test:greet/greeter@0.1.0"));
-    }
 
     #[test]
     fn the_adapter_exports_each_configuration_interface_the_dependency_imports() {

@@ -25,6 +25,7 @@ mod instance;
 mod limits;
 mod loader;
 mod metrics;
+pub mod needs;
 pub mod network;
 mod options;
 mod parallel;

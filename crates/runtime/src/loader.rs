@@ -209,28 +209,14 @@ pub(crate) fn load_component(
         // Cached by what goes into the composition, so a reload neither composes nor compiles.
         let dependencies = read_dependencies(id, &source.dependencies)?;
         let key = composition_key(&digest, &dependencies);
-        let mut failed = None;
-        let compiled = cached(runtime, &key, || {
-            match compose_read(id, &wasm, dependencies) {
-                Ok(composed) => Ok(wasmtime::component::Component::new(
-                    runtime.engine(),
-                    &composed,
-                )?),
-                Err(e) => {
-                    let message = e.to_string();
-                    failed = Some(e);
-                    Err(anyhow::anyhow!(message))
-                }
-            }
-        });
-        if let Some(error) = failed {
-            return Err(error);
+        if let Some((component, cached)) = runtime
+            .cache()
+            .and_then(|cache| cache.lookup(runtime.engine(), &key))
+        {
+            return Ok((component, Some(cached), digest));
         }
-        let (component, cached) = compiled.map_err(|reason| LoadError::Compile {
-            id: id.to_string(),
-            path: path.clone(),
-            reason,
-        })?;
+        let composed = compose_read(id, &wasm, dependencies)?;
+        let (component, cached) = compile_cached(runtime, id, path, &composed, &key)?;
         return Ok((component, cached, digest));
     }
     if kind == WasmKind::Component {
