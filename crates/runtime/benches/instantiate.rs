@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use criterion::{criterion_group, criterion_main, Criterion};
 use http_body_util::{BodyExt, Empty};
-use kiln_runtime::{ComponentLimits, Grants, HttpComponent, Runtime, RuntimeOptions};
+use kiln_runtime::{Compiler, ComponentLimits, Grants, HttpComponent, Runtime, RuntimeOptions};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -28,6 +28,8 @@ fn kiln_hello(pooling: bool) -> HttpComponent {
     let options = RuntimeOptions {
         cache_dir: None,
         pooling,
+        // The code a component runs for good, from the first request.
+        compiler: Compiler::Cranelift,
         ..RuntimeOptions::default()
     };
     let runtime = Runtime::new(&options).expect("building the runtime");

@@ -10,6 +10,7 @@ use kiln_manifest::{AppSpec, ComponentSpec, ContentStore, DependencySource};
 
 use crate::capabilities::capability::{AppContext, ComponentContext};
 use crate::capabilities::outbound::LocalHttp;
+use crate::code::CodeTier;
 use crate::component::{Component, Export};
 use crate::grants::Grants;
 use crate::instance::InstanceRecipe;
@@ -97,7 +98,12 @@ impl LoadedApp {
             };
             Ok(Prepared {
                 capabilities: Arc::new(self.grant(component, content)?),
-                linked: crate::loader::pre_link(&self.runtime, &component.id, &source)?,
+                linked: crate::loader::pre_link(
+                    &self.runtime,
+                    &component.id,
+                    &source,
+                    CodeTier::Baseline,
+                )?,
                 limits: merged_limits(&self.spec, component, &self.options),
             })
         })?;

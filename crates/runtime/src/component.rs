@@ -2,24 +2,29 @@
 //! a message handler, ...). It owns what every call shares: the instance recipe (capabilities,
 //! limits, metrics), the pre-linked export, and its residency: a component whose compiled form
 //! is in the compile cache may be unloaded when it goes unused and the runtime's budget of
-//! loaded components is full ([`crate::residency`]); its next call loads it again.
+//! loaded components is full ([`crate::residency`]); its next call loads it again. A component
+//! that starts on baseline code has its optimized code swapped in when the background has
+//! compiled it ([`crate::tiering`]).
 
-use std::path::PathBuf;
+use std::ops::Deref;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Instant;
 
 use arc_swap::ArcSwapOption;
 use wasmtime::component::InstancePre;
-use wasmtime::Store;
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::WasiCtxBuilder;
 
+use crate::code::CodeTier;
 use crate::fault::{Failure, FailureKind};
 use crate::instance::InstanceRecipe;
 use crate::limits::ComponentLimits;
-use crate::loader::{Linked, Source};
+use crate::loader::{CachedCode, Linked, Source};
 use crate::metrics::EventCounters;
 use crate::residency::Resident;
 use crate::store::StoreState;
+use crate::tiering::Optimizable;
 use crate::traces::EventTrace;
 use crate::LoadError;
 
@@ -52,35 +57,64 @@ pub(crate) struct Inner<E> {
     /// Its events' outcomes, counted by trigger ([`Export::TRIGGER`]).
     pub(crate) events: EventCounters,
     /// The loaded form; `None` while unloaded.
-    export: ArcSwapOption<E>,
-    /// Taken while the component loads again, so it loads once however many calls wait.
+    export: ArcSwapOption<Loaded<E>>,
+    /// Taken while the component loads again or its code is replaced, so that happens once
+    /// however many calls wait.
     loading: tokio::sync::Mutex<()>,
     /// Where it loads again from: its compile cache entry, else its source (which must still
     /// have the digest it was loaded with).
-    cached: Option<PathBuf>,
+    cached: Mutex<Option<CachedCode>>,
     source: Source,
     last_used: AtomicU64,
+}
+
+/// A loaded export, with the engine that compiled its code: its instances' stores need it.
+pub(crate) struct Loaded<E> {
+    export: E,
+    engine: Engine,
+}
+
+impl<E: Export> Loaded<E> {
+    fn new(recipe: &InstanceRecipe, pre: InstancePre<StoreState>) -> Result<Self, LoadError> {
+        let engine = pre.engine().clone();
+        Ok(Self {
+            export: E::new(recipe, pre)?,
+            engine,
+        })
+    }
+}
+
+impl<E> Deref for Loaded<E> {
+    type Target = E;
+
+    fn deref(&self) -> &E {
+        &self.export
+    }
 }
 
 impl<E: Export> Component<E> {
     /// The component pre-linked as `linked`, made into its export `E`.
     pub(crate) fn new(recipe: InstanceRecipe, linked: Linked) -> Result<Self, LoadError> {
-        let export = E::new(&recipe, linked.pre)?;
+        let export = Loaded::new(&recipe, linked.pre)?;
         let runtime = recipe.runtime.clone();
+        let reloadable = linked.cached.is_some();
         let inner = Arc::new(Inner {
             last_used: AtomicU64::new(runtime.residency().now()),
             events: runtime.metrics().events_for(E::TRIGGER, &recipe.id),
             recipe,
             export: ArcSwapOption::from_pointee(export),
             loading: tokio::sync::Mutex::new(()),
-            cached: linked.cached,
+            cached: Mutex::new(linked.cached),
             source: linked.source,
         });
         // Only a component that loads again cheaply may be unloaded.
-        if inner.cached.is_some() {
+        if reloadable {
             runtime
                 .residency()
                 .admit(Arc::downgrade(&inner) as Weak<dyn Resident>);
+        }
+        if linked.tier == CodeTier::Baseline {
+            runtime.optimize_later(Arc::downgrade(&inner) as Weak<dyn Optimizable>);
         }
         Ok(Self { inner })
     }
@@ -123,7 +157,7 @@ impl<E: Export> Component<E> {
         let result = async {
             let _slot = recipe.acquire_slot().await?;
             let export = self.inner.loaded().await?;
-            let mut store = recipe.new_store_with(wasi).map_err(|e| {
+            let mut store = recipe.new_store_with(&export.engine, wasi).map_err(|e| {
                 Failure::new(FailureKind::GuestError, e.context("creating the instance"))
             })?;
             if let Some(trace) = &trace {
@@ -157,7 +191,7 @@ impl<E: Export> Component<E> {
 
 impl<E: Export> Inner<E> {
     /// The loaded export, loading it again from the compile cache if it was unloaded.
-    pub(crate) async fn loaded(self: &Arc<Self>) -> Result<Arc<E>, Failure> {
+    pub(crate) async fn loaded(self: &Arc<Self>) -> Result<Arc<Loaded<E>>, Failure> {
         let now = self.recipe.runtime.residency().now();
         // Written only when it changes: calls on other threads keep reading a shared line.
         if self.last_used.load(Ordering::Relaxed) != now {
@@ -188,9 +222,14 @@ impl<E: Export> Inner<E> {
 
     /// Links the component again from its compile cache entry; if that is gone, compiles its
     /// source again, provided the source still has the digest it was loaded with.
-    fn reload(&self) -> Result<E, LoadError> {
+    fn reload(&self) -> Result<Loaded<E>, LoadError> {
         let (runtime, id) = (&self.recipe.runtime, &*self.recipe.id);
-        let relinked = match &self.cached {
+        let cached = self
+            .cached
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let relinked = match &cached {
             Some(cached) => crate::loader::relink(runtime, id, cached),
             None => Err(LoadError::NotCached { id: id.to_string() }),
         };
@@ -198,10 +237,38 @@ impl<E: Export> Inner<E> {
             Ok(pre) => pre,
             Err(e) => {
                 tracing::warn!(component_id = %id, "{e}; compiling it again");
-                crate::loader::pre_link(runtime, id, &self.source)?.pre
+                crate::loader::pre_link(runtime, id, &self.source, CodeTier::Optimized)?.pre
             }
         };
-        E::new(&self.recipe, pre)
+        Loaded::new(&self.recipe, pre)
+    }
+}
+
+impl<E: Export> Optimizable for Inner<E> {
+    fn optimize(&self) {
+        let (runtime, id) = (&self.recipe.runtime, &*self.recipe.id);
+        let started = Instant::now();
+        let optimized = crate::loader::pre_link(runtime, id, &self.source, CodeTier::Optimized)
+            .and_then(|linked| Ok((Loaded::new(&self.recipe, linked.pre)?, linked.cached)));
+        let (export, cached) = match optimized {
+            Ok(optimized) => optimized,
+            Err(e) => {
+                tracing::warn!(component_id = %id, "keeps its baseline code: {e}");
+                return;
+            }
+        };
+        // Not while it loads again: that reads the cache entry this replaces.
+        let _loading = self.loading.blocking_lock();
+        *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = cached;
+        // An unloaded component loads the optimized code next time.
+        if self.export.load().is_some() {
+            self.export.store(Some(Arc::new(export)));
+        }
+        tracing::info!(
+            component_id = %id,
+            "optimized code in use (compiled in {:.0?})",
+            started.elapsed()
+        );
     }
 }
 

@@ -3,20 +3,16 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use anyhow::Context as _;
 use wasmtime::component::Linker;
-use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::backend::{base_config, Backend};
 use crate::cache::CompileCache;
 use crate::metrics::Metrics;
 use crate::residency::Residency;
 use crate::store::StoreState;
-
-/// How often the epoch advances. A running guest yields to the async executor at each tick, so
-/// a busy guest never holds a runtime thread for longer than this.
-pub(crate) const EPOCH_TICK: Duration = Duration::from_millis(10);
+use crate::tiering::{Compiler, Tiering};
 
 /// Settings for a [`Runtime`].
 #[derive(Debug, Clone)]
@@ -27,15 +23,19 @@ pub struct RuntimeOptions {
     pub pooling: bool,
     /// Most component instances alive at once, when pooling. The pool sets up every slot at
     /// start (a fiber stack costs a system call), so a host sizes it to what it admits:
-    /// see [`RuntimeOptions::sized_for`].
+    /// see [`RuntimeOptions::sized_for`]. Instances of baseline code ([`Compiler::Tiered`])
+    /// are allocated on demand, outside the pool, until the optimized code replaces it.
     pub max_instances: u32,
     /// Most HTTP components kept loaded at once; past it the least recently used are
     /// unloaded and load again from the compile cache on their next request.
     pub max_loaded_components: usize,
     /// Count fuel, so that an embedder can give a call a deterministic budget of work
     /// ([`InstanceRecipe::new_store`](crate::InstanceRecipe::new_store) starts every store with
-    /// an unlimited one). Every guest runs a little slower with it on.
+    /// an unlimited one). Every guest runs a little slower with it on. Only Cranelift counts
+    /// fuel: with it on, [`Compiler::Tiered`] compiles with Cranelift only.
     pub fuel: bool,
+    /// Which compiler makes the code components run ([`crate::tiering`]).
+    pub compiler: Compiler,
 }
 
 /// The default of [`RuntimeOptions::max_loaded_components`].
@@ -65,6 +65,7 @@ impl Default for RuntimeOptions {
             max_instances: DEFAULT_MAX_INSTANCES,
             max_loaded_components: DEFAULT_MAX_LOADED_COMPONENTS,
             fuel: false,
+            compiler: Compiler::default(),
         }
     }
 }
@@ -88,9 +89,10 @@ pub struct Runtime {
 }
 
 struct Inner {
-    engine: Engine,
-    cache: Option<CompileCache>,
-    linker: Linker<StoreState>,
+    /// Cranelift's, or Winch's when that is the only compiler.
+    optimized: Backend,
+    /// Set when components start on baseline code ([`Compiler::Tiered`]).
+    tiering: Option<Tiering>,
     metrics: Arc<Metrics>,
     residency: Residency,
     fuel: bool,
@@ -99,19 +101,14 @@ struct Inner {
 impl Runtime {
     /// Builds the engine, starts the epoch ticker and links every capability.
     pub fn new(options: &RuntimeOptions) -> anyhow::Result<Self> {
-        let engine = build_engine(options)?;
-        start_epoch_ticker(&engine).context("starting the epoch thread")?;
-        let cache = options
-            .cache_dir
-            .as_ref()
-            .map(|dir| CompileCache::new(dir.clone(), &engine));
-        let mut linker = Linker::new(&engine);
-        crate::store::link(&mut linker).context("linking host capabilities")?;
+        if options.fuel && options.compiler == Compiler::Winch {
+            anyhow::bail!("counting fuel needs the Cranelift compiler, not Winch");
+        }
+        let tiered = options.compiler == Compiler::Tiered && !options.fuel;
         Ok(Self {
             inner: Arc::new(Inner {
-                engine,
-                cache,
-                linker,
+                optimized: Backend::new(build_engine(options)?, options.cache_dir.as_ref())?,
+                tiering: tiered.then(|| Tiering::new(options.cache_dir.clone())),
                 metrics: Arc::default(),
                 residency: Residency::new(options.max_loaded_components),
                 fuel: options.fuel,
@@ -121,7 +118,7 @@ impl Runtime {
 
     /// The wasmtime engine.
     pub fn engine(&self) -> &Engine {
-        &self.inner.engine
+        &self.inner.optimized.engine
     }
 
     /// Whether its stores count fuel ([`RuntimeOptions::fuel`]).
@@ -132,7 +129,7 @@ impl Runtime {
     /// A linker with every host interface kiln provides, for an embedder to add its own
     /// imports to before it pre-links components with it.
     pub fn new_linker(&self) -> Linker<StoreState> {
-        self.inner.linker.clone()
+        self.inner.optimized.linker.clone()
     }
 
     /// The metrics of everything this runtime runs.
@@ -143,15 +140,23 @@ impl Runtime {
     /// The Prometheus text exposition of the runtime's metrics.
     pub fn render_metrics(&self) -> String {
         let loaded = self.inner.residency.loaded();
-        self.inner.metrics.render(&self.inner.engine, loaded)
+        self.inner.metrics.render(self.engine(), loaded)
     }
 
     pub(crate) fn linker(&self) -> &Linker<StoreState> {
-        &self.inner.linker
+        &self.inner.optimized.linker
     }
 
     pub(crate) fn cache(&self) -> Option<&CompileCache> {
-        self.inner.cache.as_ref()
+        self.inner.optimized.cache.as_ref()
+    }
+
+    pub(crate) fn optimized(&self) -> &Backend {
+        &self.inner.optimized
+    }
+
+    pub(crate) fn tiering(&self) -> Option<&Tiering> {
+        self.inner.tiering.as_ref()
     }
 
     pub(crate) fn residency(&self) -> &Residency {
@@ -159,9 +164,13 @@ impl Runtime {
     }
 }
 
+/// The engine whose code components keep running.
 fn build_engine(options: &RuntimeOptions) -> anyhow::Result<Engine> {
     let mut config = base_config();
     config.consume_fuel(options.fuel);
+    if options.compiler == Compiler::Winch {
+        config.strategy(wasmtime::Strategy::Winch);
+    }
     if options.pooling {
         let mut pooled = config.clone();
         pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(
@@ -176,17 +185,6 @@ fn build_engine(options: &RuntimeOptions) -> anyhow::Result<Engine> {
     }
     config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
     Ok(Engine::new(&config)?)
-}
-
-fn base_config() -> Config {
-    let mut config = Config::new();
-    config.epoch_interruption(true);
-    config.wasm_component_model(true);
-    // WASI 0.3 components (`wasi:http/handler@0.3`) use the component model's async ABI.
-    config.wasm_component_model_async(true);
-    // Copy-on-write images make instantiating a memory with data segments a page-table update.
-    config.memory_init_cow(true);
-    config
 }
 
 // Most core instances, memories and tables one component may hold.
@@ -229,20 +227,4 @@ fn pooling_config(max_instances: u32) -> PoolingAllocationConfig {
     // otherwise the whole kept-resident part of every memory is zeroed after every request.
     pool.pagemap_scan(Enabled::Auto);
     pool
-}
-
-/// Advances the engine's epoch every [`EPOCH_TICK`] from a background thread, for as long as
-/// the engine lives.
-fn start_epoch_ticker(engine: &Engine) -> std::io::Result<()> {
-    let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("kiln-epoch".into())
-        .spawn(move || loop {
-            std::thread::sleep(EPOCH_TICK);
-            match weak.upgrade() {
-                Some(engine) => engine.increment_epoch(),
-                None => break,
-            }
-        })?;
-    Ok(())
 }

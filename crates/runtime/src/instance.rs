@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use tokio::sync::OwnedSemaphorePermit;
-use wasmtime::Store;
+use wasmtime::{Engine, Store};
 use wasmtime_wasi::WasiCtxBuilder;
 
 use crate::fault::{Failure, FailureKind};
@@ -78,13 +78,14 @@ impl InstanceRecipe {
     /// A new store for one instance, with the component's capabilities and limits (and, when
     /// the runtime counts fuel, as much as it can hold).
     pub fn new_store(&self) -> anyhow::Result<Store<StoreState>> {
-        self.new_store_with(|_| {})
+        self.new_store_with(self.runtime.engine(), |_| {})
     }
 
-    /// Like [`Self::new_store`], with `wasi` changing the instance's WASI context first
-    /// (arguments, stdio).
+    /// Like [`Self::new_store`], for code compiled by `engine` (the runtime's, or its baseline
+    /// engine's), with `wasi` changing the instance's WASI context first (arguments, stdio).
     pub(crate) fn new_store_with(
         &self,
+        engine: &Engine,
         wasi: impl FnOnce(&mut WasiCtxBuilder),
     ) -> anyhow::Result<Store<StoreState>> {
         let caps = &self.capabilities;
@@ -92,7 +93,7 @@ impl InstanceRecipe {
         wasi(&mut builder);
         let wasi = builder.build();
         let state = StoreState::new(&self.id, caps, wasi, &self.limits, &self.metrics);
-        let mut store = state.into_store(self.runtime.engine());
+        let mut store = state.into_store(engine);
         if self.runtime.counts_fuel() {
             store.set_fuel(u64::MAX)?;
         }

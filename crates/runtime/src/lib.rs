@@ -5,8 +5,10 @@
 //! This crate reads no TOML: apps arrive as [`kiln_manifest::AppSpec`]. It never imports a trigger.
 
 mod app;
+mod backend;
 mod cache;
 pub mod capabilities;
+mod code;
 mod command;
 mod component;
 mod componentize;
@@ -32,6 +34,7 @@ mod parallel;
 mod precompiled;
 mod residency;
 mod store;
+mod tiering;
 pub mod traces;
 
 pub use app::{compose_component, AppComponents, LoadedApp};
@@ -52,3 +55,4 @@ pub use metrics::Metrics;
 pub use network::Outbound;
 pub use options::AppOptions;
 pub use store::StoreState;
+pub use tiering::Compiler;

@@ -6,6 +6,7 @@ use kiln_manifest::digest_of;
 use wasmtime::component::InstancePre;
 
 use crate::cache::Compiled;
+use crate::code::{CodeTier, CompiledCode};
 use crate::store::StoreState;
 use crate::{LoadError, Runtime};
 
@@ -128,18 +129,36 @@ pub(crate) struct Linked {
     /// The pre-linked component.
     pub(crate) pre: InstancePre<StoreState>,
     /// Its compiled form in the compile cache, to link it again from ([`relink`]).
-    pub(crate) cached: Option<PathBuf>,
+    pub(crate) cached: Option<CachedCode>,
+    /// Whether it runs baseline code, to be optimized in the background.
+    pub(crate) tier: CodeTier,
     /// Where it was read from, with the digest it had: what it loads again from.
     pub(crate) source: Source,
 }
 
-/// Reads, compiles and pre-links the component at `source`: fails if it imports what kiln
-/// lacks, or if its content is not the digest named.
-pub(crate) fn pre_link(runtime: &Runtime, id: &str, source: &Source) -> Result<Linked, LoadError> {
-    let (component, cached, digest) = load_component(runtime, id, source)?;
+/// A compiled component's entry in the compile cache.
+#[derive(Debug, Clone)]
+pub(crate) struct CachedCode {
+    pub(crate) path: PathBuf,
+    pub(crate) tier: CodeTier,
+}
+
+/// Reads, compiles and pre-links the component at `source`, with code of `accept`'s tier or
+/// better: fails if it imports what kiln lacks, or if its content is not the digest named.
+pub(crate) fn pre_link(
+    runtime: &Runtime,
+    id: &str,
+    source: &Source,
+    accept: CodeTier,
+) -> Result<Linked, LoadError> {
+    let (code, digest) = load_component(runtime, id, source, accept)?;
     Ok(Linked {
-        pre: link(runtime, id, &component)?,
-        cached,
+        pre: link(runtime, id, &code.component, code.tier)?,
+        cached: code.cached.map(|path| CachedCode {
+            path,
+            tier: code.tier,
+        }),
+        tier: code.tier,
         source: Source {
             path: source.path.clone(),
             digest: Some(digest),
@@ -148,28 +167,37 @@ pub(crate) fn pre_link(runtime: &Runtime, id: &str, source: &Source) -> Result<L
     })
 }
 
-/// Pre-links a component again from its compiled form at `cached`, written by [`pre_link`].
+/// Pre-links a component again from its compiled form `cached`, written by [`pre_link`].
 pub(crate) fn relink(
     runtime: &Runtime,
     id: &str,
-    cached: &Path,
+    cached: &CachedCode,
 ) -> Result<InstancePre<StoreState>, LoadError> {
+    let unreadable = |reason: anyhow::Error| LoadError::Compile {
+        id: id.to_string(),
+        path: cached.path.clone(),
+        reason,
+    };
+    let backend = runtime
+        .backend(cached.tier)
+        .ok_or_else(|| unreadable(anyhow::anyhow!("its compiler is not available")))?;
     let component =
-        crate::cache::load(runtime.engine(), cached).map_err(|e| LoadError::Compile {
-            id: id.to_string(),
-            path: cached.to_path_buf(),
-            reason: e.into(),
-        })?;
-    link(runtime, id, &component)
+        crate::cache::load(&backend.engine, &cached.path).map_err(|e| unreadable(e.into()))?;
+    link(runtime, id, &component, cached.tier)
 }
 
+/// `component`, compiled to code of `tier`, pre-linked with that tier's linker.
 fn link(
     runtime: &Runtime,
     id: &str,
     component: &wasmtime::component::Component,
+    tier: CodeTier,
 ) -> Result<InstancePre<StoreState>, LoadError> {
-    runtime
-        .linker()
+    let linker = match runtime.backend(tier) {
+        Some(backend) => &backend.linker,
+        None => runtime.linker(),
+    };
+    linker
         .instantiate_pre(component)
         .map_err(|e| LoadError::MissingImport {
             id: id.to_string(),
@@ -177,23 +205,20 @@ fn link(
         })
 }
 
-/// The compiled component at `source`, with its compile cache entry and its digest. A known
-/// digest finds the compiled form without reading the source. A core module is adapted into
-/// a component when it carries its component type (a Spin app built for `wasm32-wasip1`),
-/// and refused otherwise.
+/// The compiled component at `source` (code of `accept`'s tier or better), with its digest.
+/// A known digest finds the compiled form without reading the source. A core module is
+/// adapted into a component when it carries its component type (a Spin app built for
+/// `wasm32-wasip1`), and refused otherwise.
 pub(crate) fn load_component(
     runtime: &Runtime,
     id: &str,
     source: &Source,
-) -> Result<(wasmtime::component::Component, Option<PathBuf>, String), LoadError> {
+    accept: CodeTier,
+) -> Result<(CompiledCode, String), LoadError> {
     // A composed component is cached under its composition's key, not its source's digest.
-    if let (Some(digest), Some(cache), []) = (
-        &source.digest,
-        runtime.cache(),
-        source.dependencies.as_slice(),
-    ) {
-        if let Some((component, cached)) = cache.lookup(runtime.engine(), digest) {
-            return Ok((component, Some(cached), digest.clone()));
+    if let (Some(digest), []) = (&source.digest, source.dependencies.as_slice()) {
+        if let Some(code) = runtime.lookup_code(digest, accept) {
+            return Ok((code, digest.clone()));
         }
     }
     let path = &source.path;
@@ -205,44 +230,42 @@ pub(crate) fn load_component(
             path: path.clone(),
         });
     }
-    if !source.dependencies.is_empty() {
+    let (key, component) = if !source.dependencies.is_empty() {
         // Cached by what goes into the composition, so a reload neither composes nor compiles.
         let dependencies = read_dependencies(id, &source.dependencies)?;
         let key = composition_key(&digest, &dependencies);
-        if let Some((component, cached)) = runtime
-            .cache()
-            .and_then(|cache| cache.lookup(runtime.engine(), &key))
-        {
-            return Ok((component, Some(cached), digest));
+        if let Some(code) = runtime.lookup_code(&key, accept) {
+            return Ok((code, digest));
         }
-        let composed = compose_read(id, &wasm, dependencies)?;
-        let (component, cached) = compile_cached(runtime, id, path, &composed, &key)?;
-        return Ok((component, cached, digest));
-    }
-    if kind == WasmKind::Component {
-        let (component, cached) = compile_cached(runtime, id, path, &wasm, &digest)?;
-        return Ok((component, cached, digest));
-    }
-    if !crate::componentize::has_component_type(&wasm) {
+        (key, compose_read(id, &wasm, dependencies)?)
+    } else if kind == WasmKind::Component {
+        (digest.clone(), wasm)
+    } else if crate::componentize::has_component_type(&wasm) {
+        // Keyed by the module's digest, so the adapter runs only when the cache misses.
+        if let Some(code) = runtime.lookup_code(&digest, accept) {
+            return Ok((code, digest));
+        }
+        let component =
+            crate::componentize::componentize(&wasm).map_err(|reason| LoadError::Compile {
+                id: id.to_string(),
+                path: path.clone(),
+                reason,
+            })?;
+        (digest.clone(), component)
+    } else {
         return Err(LoadError::CoreModule {
             id: id.to_string(),
             path: path.clone(),
         });
-    }
-    // Keyed by the module's digest, so the adapter runs only when the cache misses.
-    let (component, cached) = cached(runtime, &digest, || {
-        let component = crate::componentize::componentize(&wasm)?;
-        Ok(wasmtime::component::Component::new(
-            runtime.engine(),
-            &component,
-        )?)
-    })
-    .map_err(|reason| LoadError::Compile {
-        id: id.to_string(),
-        path: path.clone(),
-        reason,
-    })?;
-    Ok((component, cached, digest))
+    };
+    let code = runtime
+        .compile_code(&component, &key, accept)
+        .map_err(|reason| LoadError::Compile {
+            id: id.to_string(),
+            path: path.clone(),
+            reason,
+        })?;
+    Ok((code, digest))
 }
 
 /// `wasm` composed with `dependencies`; an error names the component and the dependency.

@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use crate::code::CodeTier;
 use crate::loader::{load_component, Source};
 use crate::{LoadError, Runtime};
 
@@ -24,8 +25,8 @@ impl Runtime {
             digest: None,
             dependencies: Vec::new(),
         };
-        let (component, _, _) = load_component(self, id, &source)?;
-        component.serialize().map_err(|e| LoadError::Compile {
+        let (code, _) = load_component(self, id, &source, CodeTier::Optimized)?;
+        code.component.serialize().map_err(|e| LoadError::Compile {
             id: id.to_string(),
             path: path.to_path_buf(),
             reason: e.into(),

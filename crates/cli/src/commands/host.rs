@@ -46,6 +46,8 @@ pub(crate) struct HostCommand {
     registry: RegistryArgs,
     #[command(flatten)]
     verify: VerifyArgs,
+    #[command(flatten)]
+    compiler: super::compiler::CompilerArgs,
 }
 
 impl HostCommand {
@@ -61,7 +63,10 @@ impl HostCommand {
         });
         let name = self.name.clone().unwrap_or_else(default_name);
         let lattice = self.nats.open().await?;
-        let runtime = Runtime::new(&RuntimeOptions::default())?;
+        let runtime = Runtime::new(&RuntimeOptions {
+            compiler: self.compiler.compiler,
+            ..RuntimeOptions::default()
+        })?;
         let state_dir = self
             .state_dir
             .clone()

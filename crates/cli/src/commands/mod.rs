@@ -2,6 +2,7 @@
 
 mod build;
 mod capabilities;
+mod compiler;
 mod compose;
 mod deploy;
 mod fetch;

@@ -18,6 +18,8 @@ pub(crate) struct ServeCommand {
     #[command(flatten)]
     limits: LimitArgs,
     #[command(flatten)]
+    compiler: super::compiler::CompilerArgs,
+    #[command(flatten)]
     listen: ListenArgs,
     /// The component to serve.
     wasm: PathBuf,
@@ -27,7 +29,10 @@ impl ServeCommand {
     pub(crate) async fn run(self) -> anyhow::Result<i32> {
         let grants = self.capabilities.grants()?;
         let limits = ComponentLimits::resolve(self.limits.limits());
-        let runtime = Runtime::new(&RuntimeOptions::sized_for(limits.instances_needed()))?;
+        let runtime = Runtime::new(&RuntimeOptions {
+            compiler: self.compiler.compiler,
+            ..RuntimeOptions::sized_for(limits.instances_needed())
+        })?;
         let id = self
             .wasm
             .file_stem()

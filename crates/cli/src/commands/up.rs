@@ -36,6 +36,8 @@ pub(crate) struct UpCommand {
     runtime_config_file: Option<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    compiler: super::compiler::CompilerArgs,
     /// Most components kept loaded at once; past it the least recently used are unloaded and
     /// load again from the compile cache on their next request.
     #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_LOADED_COMPONENTS as u32, value_parser = clap::value_parser!(u32).range(1..))]
@@ -75,6 +77,7 @@ impl UpCommand {
         };
         let runtime = Runtime::new(&RuntimeOptions {
             max_loaded_components: self.max_loaded_components as usize,
+            compiler: self.compiler.compiler,
             ..RuntimeOptions::sized_for(triggers.instances_needed(&app, &options))
         })?;
         for compiled in &precompiled {

@@ -28,6 +28,7 @@ mod serve;
 mod sources;
 mod spin;
 mod templates;
+mod tiers;
 mod traces;
 mod up;
 mod util;

@@ -17,6 +17,7 @@ use bytes::Bytes;
 use http_body_util::BodyExt;
 use wasmtime::component::InstancePre;
 
+use crate::code::CodeTier;
 use crate::component::{Component, Export};
 use crate::fault::Failure;
 use crate::grants::Grants;
@@ -75,7 +76,7 @@ impl HttpComponent {
             digest: None,
             dependencies: Vec::new(),
         };
-        let linked = crate::loader::pre_link(runtime, id, &source)?;
+        let linked = crate::loader::pre_link(runtime, id, &source, CodeTier::Baseline)?;
         let recipe = InstanceRecipe::new(runtime, id, Arc::new(capabilities), limits);
         Self::new(recipe, linked)
     }
@@ -189,6 +190,8 @@ mod tests {
         let runtime = Runtime::new(&RuntimeOptions {
             cache_dir: None,
             max_instances: 1,
+            // Baseline code's instances are allocated on demand, outside the pool.
+            compiler: crate::Compiler::Cranelift,
             ..RuntimeOptions::default()
         })
         .expect("a runtime");

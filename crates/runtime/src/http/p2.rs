@@ -35,9 +35,12 @@ impl P2Handler {
         trace: Option<InstanceTrace>,
     ) -> Result<HttpResponse, Failure> {
         let guest_error = |e: wasmtime::Error| Failure::from_guest(e);
-        let mut store = self.recipe.new_store().map_err(|e| {
-            Failure::new(FailureKind::GuestError, e.context("creating the instance"))
-        })?;
+        let mut store = self
+            .recipe
+            .new_store_with(self.pre.engine(), |_| {})
+            .map_err(|e| {
+                Failure::new(FailureKind::GuestError, e.context("creating the instance"))
+            })?;
         if let Some(trace) = trace {
             store.data_mut().join_trace(trace);
         }

@@ -39,6 +39,7 @@ impl P3Handler {
         Self {
             handler: ProxyHandler::new(Instances {
                 recipe: recipe.clone(),
+                engine: pre.engine().clone(),
                 pre: handler::ProxyPre::P3(pre),
             }),
             recipe,
@@ -91,6 +92,8 @@ fn timed_out(timeout: Duration) -> Failure {
 /// Makes instances for the handler's workers.
 struct Instances {
     recipe: InstanceRecipe,
+    /// The engine that compiled `pre`.
+    engine: wasmtime::Engine,
     pre: handler::ProxyPre<StoreState>,
 }
 
@@ -104,7 +107,7 @@ impl HandlerState for Instances {
     ) -> wasmtime::Result<handler::Instance<StoreState, Expiration, Worker>> {
         let mut store = self
             .recipe
-            .new_store()
+            .new_store_with(&self.engine, |_| {})
             .map_err(wasmtime::Error::from_anyhow)?;
         let proxy = self.pre.instantiate_async(&mut store).await?;
         Ok(handler::Instance {
