@@ -245,7 +245,7 @@ impl<E: Export> Inner<E> {
 }
 
 impl<E: Export> Optimizable for Inner<E> {
-    fn optimize(&self) {
+    fn optimize(&self) -> bool {
         let (runtime, id) = (&self.recipe.runtime, &*self.recipe.id);
         let started = Instant::now();
         let optimized = crate::loader::pre_link(runtime, id, &self.source, CodeTier::Optimized)
@@ -254,7 +254,7 @@ impl<E: Export> Optimizable for Inner<E> {
             Ok(optimized) => optimized,
             Err(e) => {
                 tracing::warn!(component_id = %id, "keeps its baseline code: {e}");
-                return;
+                return false;
             }
         };
         // Not while it loads again: that reads the cache entry this replaces.
@@ -264,11 +264,12 @@ impl<E: Export> Optimizable for Inner<E> {
         if self.export.load().is_some() {
             self.export.store(Some(Arc::new(export)));
         }
-        tracing::info!(
+        tracing::debug!(
             component_id = %id,
             "optimized code in use (compiled in {:.0?})",
             started.elapsed()
         );
+        true
     }
 }
 

@@ -169,7 +169,7 @@ fn build_engine(options: &RuntimeOptions) -> anyhow::Result<Engine> {
     let mut config = base_config();
     config.consume_fuel(options.fuel);
     if options.compiler == Compiler::Winch {
-        config.strategy(wasmtime::Strategy::Winch);
+        crate::backend::use_winch(&mut config);
     }
     if options.pooling {
         let mut pooled = config.clone();

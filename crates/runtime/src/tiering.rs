@@ -8,9 +8,9 @@
 use std::path::PathBuf;
 use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use wasmtime::{Engine, InstanceAllocationStrategy, Strategy};
+use wasmtime::{Engine, InstanceAllocationStrategy};
 
 use crate::backend::Backend;
 
@@ -43,8 +43,9 @@ impl std::str::FromStr for Compiler {
 
 /// A component whose baseline code can be replaced with optimized code.
 pub(crate) trait Optimizable: Send + Sync {
-    /// Compiles its optimized code (or takes it from the cache) and puts it in use.
-    fn optimize(&self);
+    /// Compiles its optimized code (or takes it from the cache) and puts it in use; `false`
+    /// when it keeps its baseline code (the failure is logged).
+    fn optimize(&self) -> bool;
 }
 
 /// The baseline engine, made on the first compile that needs it (a start from a warm cache
@@ -79,7 +80,7 @@ impl Tiering {
                 // Baseline instances live only until the optimized code arrives: allocated on
                 // demand, they reserve no second pool.
                 let mut config = crate::backend::base_config();
-                config.strategy(Strategy::Winch);
+                crate::backend::use_winch(&mut config);
                 config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
                 let backend = || Backend::new(Engine::new(&config)?, self.cache_dir.as_ref());
                 backend()
@@ -114,8 +115,18 @@ fn start_optimizer() -> mpsc::Sender<Weak<dyn Optimizable>> {
             .build();
         let optimize_all = move || {
             while let Some(batch) = settled_batch(&jobs) {
-                for component in batch.iter().filter_map(Weak::upgrade) {
-                    component.optimize();
+                let started = Instant::now();
+                let optimized = batch
+                    .iter()
+                    .filter_map(Weak::upgrade)
+                    .filter(|component| component.optimize())
+                    .count();
+                if optimized > 0 {
+                    tracing::info!(
+                        "optimized code in use for {optimized} component{} (compiled in {:.1?})",
+                        if optimized == 1 { "" } else { "s" },
+                        started.elapsed()
+                    );
                 }
             }
         };
