@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::cache::CompileCache;
 use crate::store::StoreState;
@@ -47,6 +47,26 @@ pub(crate) fn base_config() -> Config {
     // Copy-on-write images make instantiating a memory with data segments a page-table update.
     config.memory_init_cow(true);
     config
+}
+
+/// The engine `config` makes, its instances allocated from `pool` when there is one and it
+/// can be reserved, else on demand.
+pub(crate) fn new_engine(
+    mut config: Config,
+    pool: Option<&PoolingAllocationConfig>,
+) -> anyhow::Result<Engine> {
+    if let Some(pool) = pool {
+        let mut pooled = config.clone();
+        pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pool.clone()));
+        match Engine::new(&pooled) {
+            Ok(engine) => return Ok(engine),
+            Err(e) => tracing::warn!(
+                "pooling allocator unavailable ({e}); instances will be allocated on demand"
+            ),
+        }
+    }
+    config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
+    Ok(Engine::new(&config)?)
 }
 
 /// Makes `config` compile with Winch. The trampolines between host and guest, which Winch

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use wasmtime::component::Linker;
-use wasmtime::{Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Enabled, Engine, PoolingAllocationConfig};
 
-use crate::backend::{base_config, Backend};
+use crate::backend::{base_config, new_engine, Backend};
 use crate::cache::CompileCache;
 use crate::metrics::Metrics;
 use crate::residency::Residency;
@@ -23,8 +23,8 @@ pub struct RuntimeOptions {
     pub pooling: bool,
     /// Most component instances alive at once, when pooling. The pool sets up every slot at
     /// start (a fiber stack costs a system call), so a host sizes it to what it admits:
-    /// see [`RuntimeOptions::sized_for`]. Instances of baseline code ([`Compiler::Tiered`])
-    /// are allocated on demand, outside the pool, until the optimized code replaces it.
+    /// see [`RuntimeOptions::sized_for`]. With [`Compiler::Tiered`], the baseline code's
+    /// instances have a pool like it of their own.
     pub max_instances: u32,
     /// Most HTTP components kept loaded at once; past it the least recently used are
     /// unloaded and load again from the compile cache on their next request.
@@ -108,7 +108,7 @@ impl Runtime {
         Ok(Self {
             inner: Arc::new(Inner {
                 optimized: Backend::new(build_engine(options)?, options.cache_dir.as_ref())?,
-                tiering: tiered.then(|| Tiering::new(options.cache_dir.clone())),
+                tiering: tiered.then(|| Tiering::new(options.cache_dir.clone(), pool(options))),
                 metrics: Arc::default(),
                 residency: Residency::new(options.max_loaded_components),
                 fuel: options.fuel,
@@ -171,20 +171,14 @@ fn build_engine(options: &RuntimeOptions) -> anyhow::Result<Engine> {
     if options.compiler == Compiler::Winch {
         crate::backend::use_winch(&mut config);
     }
-    if options.pooling {
-        let mut pooled = config.clone();
-        pooled.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(
-            options.max_instances,
-        )));
-        match Engine::new(&pooled) {
-            Ok(engine) => return Ok(engine),
-            Err(e) => tracing::warn!(
-                "pooling allocator unavailable ({e}); instances will be allocated on demand"
-            ),
-        }
-    }
-    config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
-    Ok(Engine::new(&config)?)
+    new_engine(config, pool(options).as_ref())
+}
+
+/// The instance pool of `options`, when they pool.
+fn pool(options: &RuntimeOptions) -> Option<PoolingAllocationConfig> {
+    options
+        .pooling
+        .then(|| pooling_config(options.max_instances))
 }
 
 // Most core instances, memories and tables one component may hold.

@@ -10,7 +10,7 @@ use std::sync::mpsc;
 use std::sync::{Mutex, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use wasmtime::{Engine, InstanceAllocationStrategy};
+use wasmtime::PoolingAllocationConfig;
 
 use crate::backend::Backend;
 
@@ -52,6 +52,8 @@ pub(crate) trait Optimizable: Send + Sync {
 /// never does), and the background thread that optimizes what it compiled.
 pub(crate) struct Tiering {
     cache_dir: Option<PathBuf>,
+    /// The baseline engine's instance pool: one like the optimized engine's.
+    pool: Option<PoolingAllocationConfig>,
     baseline: OnceLock<Option<Backend>>,
     optimizer: OnceLock<Mutex<mpsc::Sender<Weak<dyn Optimizable>>>>,
 }
@@ -66,9 +68,10 @@ const OPTIMIZER_NICENESS: libc::c_int = 10;
 const SETTLE: Duration = Duration::from_millis(250);
 
 impl Tiering {
-    pub(crate) fn new(cache_dir: Option<PathBuf>) -> Self {
+    pub(crate) fn new(cache_dir: Option<PathBuf>, pool: Option<PoolingAllocationConfig>) -> Self {
         Self {
             cache_dir,
+            pool,
             baseline: OnceLock::new(),
             optimizer: OnceLock::new(),
         }
@@ -77,12 +80,10 @@ impl Tiering {
     pub(crate) fn baseline(&self) -> Option<&Backend> {
         self.baseline
             .get_or_init(|| {
-                // Baseline instances live only until the optimized code arrives: allocated on
-                // demand, they reserve no second pool.
                 let mut config = crate::backend::base_config();
                 crate::backend::use_winch(&mut config);
-                config.allocation_strategy(InstanceAllocationStrategy::OnDemand);
-                let backend = || Backend::new(Engine::new(&config)?, self.cache_dir.as_ref());
+                let engine = crate::backend::new_engine(config, self.pool.as_ref());
+                let backend = || Backend::new(engine?, self.cache_dir.as_ref());
                 backend()
                     .inspect_err(|e| {
                         tracing::warn!(

@@ -190,8 +190,6 @@ mod tests {
         let runtime = Runtime::new(&RuntimeOptions {
             cache_dir: None,
             max_instances: 1,
-            // Baseline code's instances are allocated on demand, outside the pool.
-            compiler: crate::Compiler::Cranelift,
             ..RuntimeOptions::default()
         })
         .expect("a runtime");
