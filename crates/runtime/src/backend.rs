@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use wasmtime::component::Linker;
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
-use crate::cache::CompileCache;
+use crate::cache::{CompileCache, Compiled};
 use crate::store::StoreState;
 
 /// How often the epoch advances. A running guest yields to the async executor at each tick, so
@@ -34,6 +34,22 @@ impl Backend {
             engine,
             linker,
         })
+    }
+}
+
+impl Backend {
+    /// `wasm` compiled by this engine and cached under `key` (taken from the cache when it is
+    /// there), with the cache entry's path when it is on disk.
+    pub(crate) fn compile<T: Compiled>(
+        &self,
+        wasm: &[u8],
+        key: &str,
+    ) -> anyhow::Result<(T, Option<PathBuf>)> {
+        let build = || Ok(T::compile(&self.engine, wasm)?);
+        match &self.cache {
+            Some(cache) => cache.load_or_build(&self.engine, key, build),
+            None => Ok((build()?, None)),
+        }
     }
 }
 

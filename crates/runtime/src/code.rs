@@ -67,7 +67,7 @@ impl Runtime {
             .then(|| self.backend(CodeTier::Baseline))
             .flatten();
         if let Some(backend) = baseline {
-            match compile_with(backend, wasm, key) {
+            match backend.compile(wasm, key) {
                 Ok((component, cached)) => {
                     return Ok(CompiledCode {
                         component,
@@ -79,7 +79,7 @@ impl Runtime {
                 Err(e) => tracing::debug!("baseline compiler refused it ({e:#}): optimizing now"),
             }
         }
-        let (component, cached) = compile_with(self.optimized(), wasm, key)?;
+        let (component, cached) = self.optimized().compile(wasm, key)?;
         Ok(CompiledCode {
             component,
             cached,
@@ -92,18 +92,5 @@ impl Runtime {
         if let Some(tiering) = self.tiering() {
             tiering.optimize_later(component);
         }
-    }
-}
-
-/// `wasm` compiled by `backend`, through its cache when it has one.
-fn compile_with(
-    backend: &Backend,
-    wasm: &[u8],
-    key: &str,
-) -> anyhow::Result<(Component, Option<PathBuf>)> {
-    let build = || Ok(Component::new(&backend.engine, wasm)?);
-    match &backend.cache {
-        Some(cache) => cache.load_or_build(&backend.engine, key, build),
-        None => Ok((build()?, None)),
     }
 }

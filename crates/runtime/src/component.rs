@@ -237,7 +237,11 @@ impl<E: Export> Inner<E> {
             Ok(pre) => pre,
             Err(e) => {
                 tracing::warn!(component_id = %id, "{e}; compiling it again");
-                crate::loader::pre_link(runtime, id, &self.source, CodeTier::Optimized)?.pre
+                let linked =
+                    crate::loader::pre_link(runtime, id, &self.source, CodeTier::Optimized)?;
+                // Its next reload starts from the entry this compile wrote.
+                *self.cached.lock().unwrap_or_else(|e| e.into_inner()) = linked.cached;
+                linked.pre
             }
         };
         Loaded::new(&self.recipe, pre)

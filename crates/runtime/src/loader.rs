@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use kiln_manifest::digest_of;
 use wasmtime::component::InstancePre;
 
+use crate::backend::Backend;
 use crate::cache::Compiled;
 use crate::code::{CodeTier, CompiledCode};
 use crate::store::StoreState;
@@ -64,39 +65,15 @@ pub(crate) fn compile<T: Compiled>(
     path: &Path,
     wasm: &[u8],
 ) -> Result<T, LoadError> {
-    let digest = digest_of(wasm);
-    compile_cached(runtime, id, path, wasm, &digest).map(|(compiled, _)| compiled)
-}
-
-/// Compiles `wasm`, named by `digest` (or takes it from the compile cache), with the cache
-/// entry's path.
-fn compile_cached<T: Compiled>(
-    runtime: &Runtime,
-    id: &str,
-    path: &Path,
-    wasm: &[u8],
-    digest: &str,
-) -> Result<(T, Option<PathBuf>), LoadError> {
-    cached(runtime, digest, || Ok(T::compile(runtime.engine(), wasm)?)).map_err(|reason| {
-        LoadError::Compile {
+    runtime
+        .optimized()
+        .compile(wasm, &digest_of(wasm))
+        .map(|(compiled, _)| compiled)
+        .map_err(|reason| LoadError::Compile {
             id: id.to_string(),
             path: path.to_path_buf(),
             reason,
-        }
-    })
-}
-
-/// What `build` makes from the Wasm file named by `digest`, through the compile cache when
-/// there is one, with the cache entry's path when it is on disk.
-fn cached<T: Compiled>(
-    runtime: &Runtime,
-    digest: &str,
-    build: impl FnOnce() -> anyhow::Result<T>,
-) -> anyhow::Result<(T, Option<PathBuf>)> {
-    match runtime.cache() {
-        Some(cache) => cache.load_or_build(runtime.engine(), digest, build),
-        None => Ok((build()?, None)),
-    }
+        })
 }
 
 /// Where a component's Wasm is read from: a local file and, when the app named it by digest,
@@ -153,7 +130,11 @@ pub(crate) fn pre_link(
 ) -> Result<Linked, LoadError> {
     let (code, digest) = load_component(runtime, id, source, accept)?;
     Ok(Linked {
-        pre: link(runtime, id, &code.component, code.tier)?,
+        pre: link(
+            backend(runtime, id, &source.path, code.tier)?,
+            id,
+            &code.component,
+        )?,
         cached: code.cached.map(|path| CachedCode {
             path,
             tier: code.tier,
@@ -173,31 +154,38 @@ pub(crate) fn relink(
     id: &str,
     cached: &CachedCode,
 ) -> Result<InstancePre<StoreState>, LoadError> {
-    let unreadable = |reason: anyhow::Error| LoadError::Compile {
-        id: id.to_string(),
-        path: cached.path.clone(),
-        reason,
-    };
-    let backend = runtime
-        .backend(cached.tier)
-        .ok_or_else(|| unreadable(anyhow::anyhow!("its compiler is not available")))?;
+    let backend = backend(runtime, id, &cached.path, cached.tier)?;
     let component =
-        crate::cache::load(&backend.engine, &cached.path).map_err(|e| unreadable(e.into()))?;
-    link(runtime, id, &component, cached.tier)
+        crate::cache::load(&backend.engine, &cached.path).map_err(|e| LoadError::Compile {
+            id: id.to_string(),
+            path: cached.path.clone(),
+            reason: e.into(),
+        })?;
+    link(backend, id, &component)
 }
 
-/// `component`, compiled to code of `tier`, pre-linked with that tier's linker.
+/// The engine and linker of code of `tier`, for the component `id` read from `path`.
+fn backend<'a>(
+    runtime: &'a Runtime,
+    id: &str,
+    path: &Path,
+    tier: CodeTier,
+) -> Result<&'a Backend, LoadError> {
+    runtime.backend(tier).ok_or_else(|| LoadError::Compile {
+        id: id.to_string(),
+        path: path.to_path_buf(),
+        reason: anyhow::anyhow!("its code's compiler ({tier:?}) is not available"),
+    })
+}
+
+/// `component` pre-linked with the linker of the engine that compiled it.
 fn link(
-    runtime: &Runtime,
+    backend: &Backend,
     id: &str,
     component: &wasmtime::component::Component,
-    tier: CodeTier,
 ) -> Result<InstancePre<StoreState>, LoadError> {
-    let linker = match runtime.backend(tier) {
-        Some(backend) => &backend.linker,
-        None => runtime.linker(),
-    };
-    linker
+    backend
+        .linker
         .instantiate_pre(component)
         .map_err(|e| LoadError::MissingImport {
             id: id.to_string(),
