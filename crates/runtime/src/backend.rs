@@ -35,9 +35,7 @@ impl Backend {
             linker,
         })
     }
-}
 
-impl Backend {
     /// `wasm` compiled by this engine and cached under `key` (taken from the cache when it is
     /// there), with the cache entry's path when it is on disk.
     pub(crate) fn compile<T: Compiled>(

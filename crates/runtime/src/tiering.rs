@@ -77,14 +77,14 @@ impl Tiering {
         }
     }
 
+    /// The baseline engine, built on first use; `None` when it cannot be (Cranelift alone then).
     pub(crate) fn baseline(&self) -> Option<&Backend> {
         self.baseline
             .get_or_init(|| {
                 let mut config = crate::backend::base_config();
                 crate::backend::use_winch(&mut config);
-                let engine = crate::backend::new_engine(config, self.pool.as_ref());
-                let backend = || Backend::new(engine?, self.cache_dir.as_ref());
-                backend()
+                crate::backend::new_engine(config, self.pool.as_ref())
+                    .and_then(|engine| Backend::new(engine, self.cache_dir.as_ref()))
                     .inspect_err(|e| {
                         tracing::warn!(
                             "baseline compiler unavailable ({e:#}): compiling with Cranelift only"
