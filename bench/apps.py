@@ -1,8 +1,12 @@
-"""Generates apps of N components for the benchmarks: the given guest, each made a distinct
-binary by a custom section naming it (so nothing is shared that separate components would not
-share), each on its own route."""
+"""What the benchmarks share: apps of N components (the given guest, each made a distinct
+binary by a custom section naming it, so nothing is shared that separate components would not
+share, each on its own route), and starting kiln on one until it answers."""
 
+import http.client
 import os
+import subprocess
+import sys
+import time
 
 
 def leb128(n):
@@ -31,3 +35,23 @@ def generate(wasm, n, app_dir, name):
                   f'[component.app{i}]', f'source = "app{i}.wasm"']
     with open(os.path.join(app_dir, "spin.toml"), "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def start_until_answered(command, port, path, cache, cwd=None):
+    """Starts `command` (a kiln serving on 127.0.0.1:`port`, its compile cache `cache`);
+    returns the process and the seconds until GET `path` is answered. Exits if kiln does
+    first."""
+    env = dict(os.environ, KILN_CACHE_DIR=cache)
+    begin = time.perf_counter()
+    proc = subprocess.Popen(command, cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        if proc.poll() is not None:
+            sys.exit(f"{' '.join(command)} exited with {proc.returncode} before answering")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return proc, time.perf_counter() - begin
+        except OSError:
+            time.sleep(0.005)

@@ -4,16 +4,13 @@ empty compile cache; prints each binary's median seconds from `kiln up` to its f
 Turns make a change's effect visible on a machine whose speed drifts between runs.
 Usage: cold_turns.py WASM N ROUNDS KILN [KILN ...]."""
 
-import http.client
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 
-from apps import generate
+from apps import generate, start_until_answered
 
 wasm, n, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 kilns = sys.argv[4:]
@@ -22,24 +19,11 @@ PORT = 8331
 
 def cold_start(kiln, app_dir, cache):
     """Seconds from starting kiln up with the empty cache `cache` to its first answer."""
-    env = dict(os.environ, KILN_CACHE_DIR=cache)
-    begin = time.perf_counter()
-    proc = subprocess.Popen([kiln, "up", "-f", app_dir, "--listen", f"127.0.0.1:{PORT}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    try:
-        while True:
-            if proc.poll() is not None:
-                sys.exit(f"{kiln} up exited with {proc.returncode} while starting")
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
-                conn.request("GET", "/none")
-                conn.getresponse().read()
-                return time.perf_counter() - begin
-            except OSError:
-                time.sleep(0.005)
-    finally:
-        proc.terminate()
-        proc.wait()
+    proc, elapsed = start_until_answered(
+        [kiln, "up", "-f", app_dir, "--listen", f"127.0.0.1:{PORT}"], PORT, "/none", cache)
+    proc.terminate()
+    proc.wait()
+    return elapsed
 
 
 work = tempfile.mkdtemp()

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from apps import generate
+from apps import generate, start_until_answered
 
 kiln, wasm, work = sys.argv[1:4]
 counts = [int(n) for n in sys.argv[4:]]
@@ -30,20 +30,8 @@ def rss_mib(pid):
 
 def start(app_dir, cache):
     """Starts kiln up; returns the process and seconds to its first answer."""
-    env = dict(os.environ, KILN_CACHE_DIR=cache)
-    begin = time.perf_counter()
-    proc = subprocess.Popen([kiln, "up", "-f", app_dir, "--listen", f"127.0.0.1:{PORT}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-    while True:
-        if proc.poll() is not None:
-            sys.exit(f"kiln up exited with {proc.returncode} while starting {app_dir}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
-            conn.request("GET", "/none")
-            conn.getresponse().read()
-            return proc, time.perf_counter() - begin
-        except OSError:
-            time.sleep(0.01)
+    return start_until_answered([kiln, "up", "-f", app_dir, "--listen", f"127.0.0.1:{PORT}"],
+                                PORT, "/none", cache)
 
 
 def stop(proc):

@@ -6,14 +6,13 @@ an artifact pushed with `--precompile --sign` and run with `--verify` (pull, no 
 a Distribution registry (Debian's docker-registry) on a local port; keys come from openssl.
 Usage: oci.py KILN WASM WORK_DIR N [N ...]."""
 
-import http.client
 import os
 import shutil
 import subprocess
 import sys
 import time
 
-from apps import generate
+from apps import generate, start_until_answered
 
 kiln, wasm, work = sys.argv[1:4]
 counts = [int(n) for n in sys.argv[4:]]
@@ -52,24 +51,12 @@ def keys():
 
 def up_from(reference, cache, extra=()):
     """Seconds from `kiln up --from` to its first answer."""
-    env = dict(os.environ, KILN_CACHE_DIR=cache)
-    begin = time.perf_counter()
-    proc = subprocess.Popen([kiln, "up", "--from", reference, "--insecure", *extra,
-                             "--listen", f"127.0.0.1:{PORT}"], cwd=work, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    while True:
-        if proc.poll() is not None:
-            sys.exit(f"kiln up --from {reference} exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=5)
-            conn.request("GET", "/app0")
-            conn.getresponse().read()
-            elapsed = time.perf_counter() - begin
-            proc.terminate()
-            proc.wait()
-            return elapsed
-        except OSError:
-            time.sleep(0.005)
+    proc, elapsed = start_until_answered(
+        [kiln, "up", "--from", reference, "--insecure", *extra, "--listen", f"127.0.0.1:{PORT}"],
+        PORT, "/app0", cache, cwd=work)
+    proc.terminate()
+    proc.wait()
+    return elapsed
 
 
 server = registry()
