@@ -76,13 +76,19 @@ impl P2Handler {
                 Ok(Err(e)) => Err(Failure::from_guest(e)),
                 Err(_) => Err(Failure::timed_out(timeout)),
             };
+            // The response body ends once it has the outcome; the connection's task, woken by
+            // it, sends the end to the client before this one tears the instance down (a
+            // second the client need not wait for). A request that comes next waits briefly
+            // for the slot this one still holds.
+            let unreceived = outcome_sender.send(result);
+            tokio::task::yield_now().await;
             // The instance's pool slots are free before its request slot is: the pool holds
             // no more instances than the component admits requests.
             drop(store);
             drop(slot);
             // The request or its response body reports the failure it receives; one that
             // nobody waits for any more (the client went away) is reported here.
-            if let Err(Err(failure)) = outcome_sender.send(result) {
+            if let Err(Err(failure)) = unreceived {
                 instance_report.failure(&failure);
             }
         });
