@@ -31,6 +31,7 @@ def wrk(duration):
 
 
 def measure(kiln, cache):
+    """Starts `kiln serve`, warms it up, and returns wrk's requests/s and p50 in ms."""
     proc, _ = start_until_answered(
         [kiln, "serve", "--listen", f"127.0.0.1:{PORT}", "--max-concurrent", "1000", wasm],
         PORT, path, cache)

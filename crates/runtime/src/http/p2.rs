@@ -76,10 +76,10 @@ impl P2Handler {
                 Ok(Err(e)) => Err(Failure::from_guest(e)),
                 Err(_) => Err(Failure::timed_out(timeout)),
             };
-            // The response body ends once it has the outcome; the connection's task, woken by
-            // it, sends the end to the client before this one tears the instance down (a
-            // second the client need not wait for). A request that comes next waits briefly
-            // for the slot this one still holds.
+            // The response body ends once it has the outcome. Yielding lets the connection's
+            // task, woken by it, send the end of the response before the instance is torn
+            // down, so the client does not wait for the teardown. A request that comes in
+            // meanwhile waits for the slot this one still holds, as for any busy slot.
             let unreceived = outcome_sender.send(result);
             tokio::task::yield_now().await;
             // The instance's pool slots are free before its request slot is: the pool holds
